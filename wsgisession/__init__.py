@@ -1,0 +1,27 @@
+"""Django-grade sessions for any WSGI application."""
+
+from .errors import (
+    ConfigurationError,
+    CookieTooLargeError,
+    MiddlewareMissingError,
+    SessionDataError,
+    StoreError,
+    WSGISessionError,
+)
+from .middleware import SessionMiddleware, get_session
+from .session import Session
+from .settings import Settings
+
+__all__ = [
+    "ConfigurationError",
+    "CookieTooLargeError",
+    "MiddlewareMissingError",
+    "Session",
+    "SessionDataError",
+    "SessionMiddleware",
+    "Settings",
+    "StoreError",
+    "WSGISessionError",
+    "get_session",
+]
+__version__ = "0.1.0"

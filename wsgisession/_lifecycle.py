@@ -1,0 +1,120 @@
+"""Pure decisions about a session's life: keys, expiry math, what a response must do.
+
+No I/O here: everything takes ``now`` (Unix time) and returns values, so it is unit
+tested without a clock or a store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+#: A session key: 256 random bits, URL-safe base64 without padding.
+KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]{43}")
+
+#: What ``set_expiry`` stored: seconds of inactivity (0: browser close), an
+#: absolute deadline, or None for the global default.
+Expiry = int | datetime | None
+
+
+def new_session_key() -> str:
+    """A fresh key of 256 random bits."""
+    return secrets.token_urlsafe(32)
+
+
+def looks_like_key(text: str) -> bool:
+    """True if ``text`` has the shape of a key we issue (checked before any store call)."""
+    return KEY_PATTERN.fullmatch(text) is not None
+
+
+def record_id(key: str) -> str:
+    """The id a store keeps a session under: a hash, so the store never holds the key."""
+    return hashlib.sha256(key.encode("ascii")).hexdigest()
+
+
+# --- expiry ------------------------------------------------------------------------
+
+
+def normalize_expiry(value: int | datetime | timedelta | None, now: float) -> Expiry:
+    """Validate a ``set_expiry`` argument; a timedelta becomes a deadline, naive datetimes are UTC."""
+    if value is None:
+        return None
+    if isinstance(value, timedelta):
+        return datetime.fromtimestamp(now, timezone.utc) + value
+    if isinstance(value, datetime):
+        return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    raise TypeError(f"set_expiry takes seconds (int >= 0), a datetime, a timedelta or None, not {value!r}")
+
+
+def expiry_age(expiry: Expiry, now: float, cookie_age: int) -> int:
+    """Seconds until the session expires, counted from ``now`` (Django's ``get_expiry_age``)."""
+    if isinstance(expiry, datetime):
+        return int(expiry.timestamp() - now)
+    return expiry or cookie_age
+
+
+def expires_at(expiry: Expiry, now: float, cookie_age: int) -> float:
+    """Unix time at which the session dies on the server."""
+    if isinstance(expiry, datetime):
+        return expiry.timestamp()
+    return now + (expiry or cookie_age)
+
+
+def expire_at_browser_close(expiry: Expiry, default: bool) -> bool:
+    """Whether the cookie is a browser-session cookie (Django's ``get_expire_at_browser_close``)."""
+    return default if expiry is None else expiry == 0
+
+
+def encode_meta(expiry: Expiry, created_at: float) -> str:
+    """Serialize the bookkeeping a store keeps beside the data."""
+    meta: dict[str, float | int] = {"c": created_at}
+    if isinstance(expiry, datetime):
+        meta["t"] = expiry.timestamp()
+    elif expiry is not None:
+        meta["a"] = expiry
+    return json.dumps(meta, separators=(",", ":"))
+
+
+def decode_meta(text: str) -> tuple[Expiry, float]:
+    """Inverse of :func:`encode_meta`; raise ``ValueError`` on anything else."""
+    meta = json.loads(text)
+    if not isinstance(meta, dict) or not isinstance(meta.get("c"), (int, float)):
+        raise ValueError("session metadata is not an object with a creation time")
+    expiry: Expiry = None
+    if isinstance(meta.get("t"), (int, float)):
+        expiry = datetime.fromtimestamp(meta["t"], timezone.utc)
+    elif isinstance(meta.get("a"), int) and meta["a"] >= 0:
+        expiry = meta["a"]
+    return expiry, float(meta["c"])
+
+
+# --- what the response does ----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What the middleware does with a session once the app has answered."""
+
+    save: bool = False
+    delete_cookie: bool = False
+    vary: bool = False
+
+
+NOTHING = Outcome()
+
+
+def decide(*, accessed: bool, wants_save: bool, empty: bool, had_cookie: bool, status: int) -> Outcome:
+    """Django's rules: delete an emptied session's cookie, save a changed one unless 5xx.
+
+    ``wants_save`` is "modified, or SESSION_SAVE_EVERY_REQUEST, or a value mutated in place".
+    """
+    if had_cookie and empty:
+        return Outcome(delete_cookie=True, vary=True)
+    save = wants_save and not empty and status < 500
+    return Outcome(save=save, vary=accessed or save)

@@ -1,0 +1,55 @@
+"""Session back ends: where a session's data lives between requests.
+
+:class:`SessionBackend` is the interface the :class:`~wsgisession.session.Session`
+talks to. Two implementations ship: :class:`~.server_side.StoreBackend` keeps data
+in a :class:`~wsgisession.stores.base.Store` and only a key in the cookie;
+:class:`~.signed_cookies.SignedCookieBackend` keeps the data itself in a signed cookie.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .._lifecycle import Expiry
+
+if TYPE_CHECKING:
+    from ..session import Pending
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    """A session read back from its back end."""
+
+    #: The session key (for signed cookies, the id carried inside the cookie).
+    key: str
+    #: Session key -> serialized value.
+    data: dict[str, str]
+    expiry: Expiry
+    created_at: float
+    #: The store's version of the record, if it keeps one.
+    version: int | None = None
+
+
+class SessionBackend(ABC):
+    """Loads and saves sessions for the middleware. Implementations are thread-safe."""
+
+    @abstractmethod
+    def load(self, cookie_value: str, now: float) -> Loaded | None:
+        """Return the live session the cookie names, or None (unknown, expired, tampered, malformed).
+
+        Raise :class:`~wsgisession.errors.StoreError` only when the store fails.
+        """
+
+    @abstractmethod
+    def save(self, pending: Pending) -> str | None:
+        """Write ``pending``; return the cookie value to send, or None if the save was dropped."""
+
+    @abstractmethod
+    def delete(self, key: str) -> None:
+        """Forget the session ``key`` (``flush()``); a no-op where the data lives in the cookie."""
+
+    def clear_expired(self, now: float) -> int | None:
+        """Delete expired sessions; return how many, or None where the store expires them itself."""
+        return None

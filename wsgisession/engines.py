@@ -1,0 +1,59 @@
+"""Engine registry: names to lazy import paths, so importing wsgisession imports no driver."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from .backends import SessionBackend
+from .backends.server_side import StoreBackend
+from .errors import ConfigurationError, SettingProblem
+from .serializers import SERIALIZERS, Serializer
+from .settings import Settings
+from .stores.base import Store
+
+#: Engine name -> "module:attribute" of a callable taking Settings.
+ENGINES: dict[str, str] = {
+    "db": "wsgisession.stores.sql:SqlStore.from_settings",
+    "cache": "wsgisession.stores.cache:open_cache",
+    "cached_db": "wsgisession.stores.cached_db:CachedDbStore.from_settings",
+    "file": "wsgisession.stores.file:FileStore.from_settings",
+    "redis": "wsgisession.stores.redis:RedisStore.from_settings",
+    "signed_cookies": "wsgisession.backends.signed_cookies:SignedCookieBackend.from_settings",
+}
+
+
+def build_backend(settings: Settings) -> SessionBackend:
+    """The back end ``SESSION_ENGINE`` names: a built-in engine, or a dotted path to a
+    callable (such as a store class) that takes the Settings and returns a Store."""
+    factory = import_path("SESSION_ENGINE", ENGINES.get(settings.engine, settings.engine))
+    made = factory(settings)
+    if isinstance(made, SessionBackend):
+        return made
+    if isinstance(made, Store):
+        return StoreBackend(made)
+    raise ConfigurationError([SettingProblem(
+        "SESSION_ENGINE", "a callable returning a Store (load, save, delete)", f"{type(made).__name__} from {settings.engine!r}")])
+
+
+def build_serializer(settings: Settings) -> Serializer:
+    """The serializer ``SESSION_SERIALIZER`` names (a class built without arguments)."""
+    if settings.serializer in SERIALIZERS:
+        return SERIALIZERS[settings.serializer]()
+    serializer = import_path("SESSION_SERIALIZER", settings.serializer)()
+    if not (callable(getattr(serializer, "dumps", None)) and callable(getattr(serializer, "loads", None))):
+        raise ConfigurationError([SettingProblem(
+            "SESSION_SERIALIZER", "a class with dumps(value) -> str and loads(str)", repr(settings.serializer))])
+    return serializer  # type: ignore[no-any-return]
+
+
+def import_path(setting: str, path: str) -> Any:
+    """Import ``"pkg.module:attr.attr"`` or ``"pkg.module.attr"``; ConfigurationError naming ``setting``."""
+    module_name, _, attrs = path.partition(":") if ":" in path else path.rpartition(".")
+    try:
+        target: Any = importlib.import_module(module_name)
+        for attr in attrs.split("."):
+            target = getattr(target, attr)
+    except (ImportError, AttributeError) as exc:
+        raise ConfigurationError([SettingProblem(setting, "an importable dotted path", f"{path!r} ({exc})")]) from exc
+    return target

@@ -1,0 +1,78 @@
+"""The exceptions wsgisession raises: one tree under :class:`WSGISessionError`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class WSGISessionError(Exception):
+    """Base class of every error this package raises."""
+
+
+@dataclass(frozen=True)
+class SettingProblem:
+    """One thing wrong with the settings dict."""
+
+    #: The settings key the problem is about.
+    key: str
+    #: What the key should hold, in words.
+    expected: str
+    #: ``repr`` of what it held (never the value of a secret).
+    received: str
+    #: The closest valid key, for a key that looks like a typo.
+    suggestion: str | None = None
+
+    def __str__(self) -> str:
+        text = f"{self.key}: expected {self.expected}, got {self.received}"
+        if self.suggestion:
+            text += f" (did you mean {self.suggestion}?)"
+        return text
+
+
+class ConfigurationError(WSGISessionError, ValueError):
+    """The settings are wrong; raised when the middleware is built.
+
+    Every problem found is listed at once in :attr:`problems`.
+    """
+
+    def __init__(self, problems: list[SettingProblem]) -> None:
+        self.problems = problems
+        lines = "\n".join(f"  - {problem}" for problem in problems)
+        super().__init__(f"invalid wsgisession settings:\n{lines}")
+
+
+class StoreError(WSGISessionError):
+    """The session store failed (unreachable, refused, out of space).
+
+    Raised ``from`` the store's own exception. Missing or expired sessions are
+    never a ``StoreError``: they read as an empty session.
+    """
+
+    def __init__(self, store: str, operation: str, detail: str) -> None:
+        self.store = store
+        self.operation = operation
+        super().__init__(f"session store {store!r} failed to {operation}: {detail}")
+
+
+class SessionDataError(WSGISessionError, TypeError):
+    """A session value cannot be serialized; nothing was written."""
+
+    def __init__(self, key: str, detail: str) -> None:
+        self.key = key
+        super().__init__(f"session value for key {key!r} cannot be saved: {detail}")
+
+
+class CookieTooLargeError(WSGISessionError, ValueError):
+    """The session cookie would exceed what browsers keep; nothing was sent."""
+
+    def __init__(self, size: int, limit: int) -> None:
+        self.size = size
+        self.limit = limit
+        super().__init__(
+            f"the session cookie would be {size} bytes, over the browser limit of {limit}:"
+            " store less in the session or use a server-side engine"
+        )
+
+
+class MiddlewareMissingError(WSGISessionError, LookupError):
+    """``get_session`` was called on an environ the middleware never saw."""

@@ -1,0 +1,297 @@
+"""The session object an application touches: Django's ``request.session``, for WSGI."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, MutableMapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any
+
+from . import _lifecycle, cookies
+from .errors import SessionDataError
+from .serializers import Serializer
+
+if TYPE_CHECKING:
+    from .backends import SessionBackend
+    from .settings import Settings
+
+logger = logging.getLogger("wsgisession")
+
+# Values of these types cannot change in place, so a read of one never needs re-checking.
+_IMMUTABLE = (str, int, float, bool, type(None))
+
+
+@dataclass(frozen=True)
+class SessionContext:
+    """What every session of one middleware shares: built once, read-only."""
+
+    settings: Settings
+    backend: SessionBackend
+    serializer: Serializer
+    clock: Callable[[], float]
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """What one save writes, handed to :meth:`SessionBackend.save`."""
+
+    #: The key to save under (a fresh one for a new session).
+    key: str
+    #: True: the key is not in the store yet (new session, or ``cycle_key``).
+    is_new: bool
+    #: Serialized values of the keys to write (every key when ``is_new``).
+    changed: dict[str, str]
+    #: Keys to remove.
+    deleted: frozenset[str]
+    expiry: _lifecycle.Expiry
+    created_at: float
+    expires_at: float
+    #: The store version the request loaded, if any.
+    version: int | None
+    #: A key to delete once this save landed (the key ``cycle_key`` replaced).
+    retired_key: str | None
+    #: Every value, serialized: for back ends that write the whole session.
+    all_data: Callable[[], dict[str, str]]
+
+
+class Session(MutableMapping[str, Any]):
+    """A dict-like session, loaded from its back end on first use.
+
+    One instance serves one request; it is not shared between threads. Values must
+    be serializable by ``SESSION_SERIALIZER`` (JSON by default) when the response
+    starts; a value that is not raises :class:`~wsgisession.errors.SessionDataError`.
+    """
+
+    __slots__ = ("_ctx", "_cookie_header", "_data", "_snapshot", "_dirty", "_key", "_key_is_new",
+                 "_retired_key", "_expiry", "_created_at", "_version", "_had_cookie", "accessed", "modified")
+
+    def __init__(self, context: SessionContext, cookie_header: str | None) -> None:
+        self._ctx = context
+        self._cookie_header = cookie_header
+        self._data: dict[str, Any] | None = None
+        #: True once the application read or wrote the session (the response then varies on Cookie).
+        self.accessed = False
+        #: True once the data changed; set it yourself after changing a value in place, as in Django.
+        self.modified = False
+
+    # --- loading ---------------------------------------------------------------------
+
+    def _load(self) -> dict[str, Any]:
+        self.accessed = True
+        if self._data is not None:
+            return self._data
+        now = self._ctx.clock()
+        value = cookies.read_session_cookie(self._cookie_header, self._ctx.settings.cookie_name)
+        self._had_cookie = value is not None
+        loaded = self._ctx.backend.load(value, now) if value else None
+        data = self._decode(loaded.data) if loaded is not None else None
+        if loaded is None or data is None:
+            self._start_empty(now)
+        else:
+            self._data, self._snapshot = data, loaded.data
+            self._key, self._expiry, self._created_at = loaded.key, loaded.expiry, loaded.created_at
+            self._version = loaded.version
+            self._dirty: set[str] = set()
+            self._key_is_new, self._retired_key = False, None
+        return self._data  # type: ignore[return-value]  # set by either branch
+
+    def _decode(self, raw: dict[str, str]) -> dict[str, Any] | None:
+        loads = self._ctx.serializer.loads
+        try:
+            return {key: loads(text) for key, text in raw.items()}
+        except (ValueError, TypeError):
+            logger.warning("stored session data could not be decoded; starting an empty session")
+            return None
+
+    def _start_empty(self, now: float) -> None:
+        self._data, self._snapshot, self._dirty = {}, {}, set()
+        self._key, self._key_is_new, self._retired_key = None, False, None
+        self._expiry, self._created_at, self._version = None, now, None
+
+    # --- the mapping -----------------------------------------------------------------
+
+    def __getitem__(self, key: str) -> Any:
+        return self._load()[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        if not isinstance(key, str):
+            raise TypeError(f"session keys are strings, not {type(key).__name__}")
+        self._load()[key] = value
+        self._dirty.add(key)
+        self.modified = True
+
+    def __delitem__(self, key: str) -> None:
+        del self._load()[key]
+        self._dirty.discard(key)
+        self.modified = True
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._load()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._load()))
+
+    def __len__(self) -> int:
+        return len(self._load())
+
+    def __repr__(self) -> str:
+        state = "not loaded" if self._data is None else f"{len(self._data)} keys"
+        return f"<Session {state}>"
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._load().get(key, default)
+
+    def has_key(self, key: str) -> bool:
+        """Django's spelling of ``key in session``."""
+        return key in self._load()
+
+    _MISSING: Any = object()
+
+    def pop(self, key: str, default: Any = _MISSING) -> Any:
+        data = self._load()
+        if key in data:
+            self._dirty.discard(key)
+            self.modified = True
+            return data.pop(key)
+        if default is self._MISSING:
+            raise KeyError(key)
+        return default
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        data = self._load()
+        if key not in data:
+            self[key] = default
+        return data[key]
+
+    # --- Django's session API --------------------------------------------------------
+
+    @property
+    def session_key(self) -> str | None:
+        """The key the browser holds, or None for a session never saved."""
+        self._load()
+        return self._key
+
+    def is_empty(self) -> bool:
+        """True when the session has neither data nor a key."""
+        return self._key is None and not self._load()
+
+    def clear(self) -> None:
+        """Remove every value; the key stays (use :meth:`flush` to log out)."""
+        self._load().clear()
+        self._dirty.clear()
+        self.modified = True
+
+    def flush(self) -> None:
+        """Delete the session from the store now and the cookie from the browser.
+
+        Setting values afterwards starts a new session under a new key.
+        """
+        self._load()
+        for key in (self._key, self._retired_key):
+            if key is not None and not (key == self._key and self._key_is_new):
+                self._ctx.backend.delete(key)
+        self._start_empty(self._ctx.clock())
+        self.modified = True
+
+    def cycle_key(self) -> None:
+        """Keep the data under a new key and delete the old one (call it at login).
+
+        The new key is written, and the old one deleted, when the response starts.
+        """
+        self._load()
+        if self._key is not None and not self._key_is_new:
+            self._retired_key = self._key
+        self._key = _lifecycle.new_session_key()
+        self._key_is_new = True
+        self.modified = True
+
+    def set_expiry(self, value: int | datetime | timedelta | None) -> None:
+        """Seconds of inactivity, 0 (browser close), a datetime/timedelta deadline, or None (default)."""
+        self._load()
+        self._expiry = _lifecycle.normalize_expiry(value, self._ctx.clock())
+        self.modified = True
+
+    def get_expiry_age(self, *, modification: datetime | None = None, expiry: Any = _MISSING) -> int:
+        """Seconds from ``modification`` (default now) until the session expires."""
+        chosen = self._load_expiry() if expiry is self._MISSING else expiry
+        return _lifecycle.expiry_age(chosen, self._moment(modification), self._ctx.settings.cookie_age)
+
+    def get_expiry_date(self, *, modification: datetime | None = None, expiry: Any = _MISSING) -> datetime:
+        """When the session expires, as an aware UTC datetime."""
+        chosen = self._load_expiry() if expiry is self._MISSING else expiry
+        when = _lifecycle.expires_at(chosen, self._moment(modification), self._ctx.settings.cookie_age)
+        return datetime.fromtimestamp(when, timezone.utc)
+
+    def get_expire_at_browser_close(self) -> bool:
+        """Whether the cookie ends with the browser session."""
+        return _lifecycle.expire_at_browser_close(self._load_expiry(), self._ctx.settings.expire_at_browser_close)
+
+    def _load_expiry(self) -> _lifecycle.Expiry:
+        self._load()
+        return self._expiry
+
+    def _moment(self, when: datetime | None) -> float:
+        if when is None:
+            return self._ctx.clock()
+        return (when if when.tzinfo else when.replace(tzinfo=timezone.utc)).timestamp()
+
+    # --- what the middleware asks at commit time -------------------------------------
+
+    def _wants_save(self) -> bool:
+        """Modified, saving every request, or a value changed in place (checked per key)."""
+        if self._data is None:
+            return False
+        return self.modified or self._ctx.settings.save_every_request or bool(self._mutated_keys())
+
+    def _mutated_keys(self) -> dict[str, str]:
+        """Values of containers that differ from what was loaded, serialized."""
+        changed = {}
+        for key, value in self._data.items():  # type: ignore[union-attr]  # only called once loaded
+            if key not in self._dirty and key in self._snapshot and not isinstance(value, _IMMUTABLE):
+                text = self._serialize(key, value)
+                if text != self._snapshot[key]:
+                    changed[key] = text
+        return changed
+
+    def _serialize(self, key: str, value: Any) -> str:
+        try:
+            return self._ctx.serializer.dumps(value)
+        except (TypeError, ValueError) as exc:
+            raise SessionDataError(key, str(exc)) from exc
+
+    def _serialize_all(self) -> dict[str, str]:
+        return {key: self._serialize(key, value) for key, value in self._data.items()}  # type: ignore[union-attr]
+
+    def _pending(self, now: float) -> Pending:
+        """Everything one save writes; raises SessionDataError before anything is written."""
+        data = self._load()
+        key, is_new = self._key, self._key_is_new
+        if key is None:
+            key, is_new = _lifecycle.new_session_key(), True
+        if is_new:
+            changed = self._serialize_all()
+            deleted: frozenset[str] = frozenset()
+        else:
+            changed = self._mutated_keys()
+            for name in self._dirty:
+                text = self._serialize(name, data[name])
+                if text != self._snapshot.get(name):
+                    changed[name] = text
+            deleted = frozenset(self._snapshot.keys() - data.keys())
+        age = self._ctx.settings.cookie_age
+        return Pending(key=key, is_new=is_new, changed=changed, deleted=deleted, expiry=self._expiry,
+                       created_at=self._created_at, expires_at=_lifecycle.expires_at(self._expiry, now, age),
+                       version=self._version, retired_key=self._retired_key, all_data=self._serialize_all)
+
+    def _saved(self, pending: Pending, version: int | None = None) -> None:
+        """Record that ``pending`` landed: later changes are measured from here."""
+        self._key, self._key_is_new, self._retired_key = pending.key, False, None
+        if pending.is_new:
+            self._snapshot = dict(pending.changed)
+        else:
+            kept = {key: text for key, text in self._snapshot.items() if key not in pending.deleted}
+            self._snapshot = {**kept, **pending.changed}
+        self._dirty = set()
+        self._version = version
+        self.modified = False

@@ -1,0 +1,254 @@
+"""Settings: a plain dict in, a frozen :class:`Settings` out, every problem reported at once."""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from .errors import ConfigurationError, SettingProblem
+
+#: Engines known by name; anything else must be a dotted path ("pkg.module.Class").
+ENGINE_NAMES = ("db", "cache", "cached_db", "file", "signed_cookies", "redis")
+_DOTTED_PATH = re.compile(r"[A-Za-z_][\w.]*[.:][A-Za-z_]\w*")
+# RFC 6265 cookie-name token: no separators, controls or spaces.
+_COOKIE_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_SAMESITE = {"strict": "Strict", "lax": "Lax", "none": "None"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Validated settings; build with :meth:`from_mapping`. Field docs give the dict keys."""
+
+    #: SECRET_KEY
+    secret_key: str | None = None
+    #: SECRET_KEY_FALLBACKS: older keys still accepted when reading.
+    secret_key_fallbacks: tuple[str, ...] = ()
+    #: SESSION_ENGINE
+    engine: str = "db"
+    #: SESSION_COOKIE_NAME
+    cookie_name: str = "sessionid"
+    #: SESSION_COOKIE_AGE, in seconds (two weeks).
+    cookie_age: int = 1209600
+    #: SESSION_COOKIE_DOMAIN
+    cookie_domain: str | None = None
+    #: SESSION_COOKIE_PATH
+    cookie_path: str = "/"
+    #: SESSION_COOKIE_SECURE
+    cookie_secure: bool = False
+    #: SESSION_COOKIE_HTTPONLY
+    cookie_httponly: bool = True
+    #: SESSION_COOKIE_SAMESITE: "Strict", "Lax", "None" or None.
+    cookie_samesite: str | None = "Lax"
+    #: SESSION_EXPIRE_AT_BROWSER_CLOSE
+    expire_at_browser_close: bool = False
+    #: SESSION_SAVE_EVERY_REQUEST
+    save_every_request: bool = False
+    #: SESSION_SERIALIZER: "json" or a dotted path to a serializer class.
+    serializer: str = "json"
+    #: SESSION_DB_URL: a SQLAlchemy URL; a SQLite file in the working directory by default.
+    db_url: str = "sqlite:///wsgisession.sqlite3"
+    #: SESSION_DB_TABLE
+    db_table: str = "wsgisession"
+    #: SESSION_CACHE_URL: memory://, redis://… or memcached://…
+    cache_url: str = "memory://"
+    #: SESSION_FILE_PATH: the folder of the file engine (the system temp dir by default).
+    file_path: str = tempfile.gettempdir()
+    #: SESSION_REDIS_URL, or built from the seed-era SESSION_REDIS_HOST/PORT/DB/PASSWORD.
+    redis_url: str | None = None
+    #: SESSION_REDIS_PREFIX
+    redis_prefix: str = "session"
+
+    @classmethod
+    def from_mapping(cls, mapping: Mapping[str, Any] | None = None) -> Settings:
+        """Validate ``mapping``; raise :class:`ConfigurationError` listing every problem."""
+        return _parse(mapping or {})
+
+
+# --- parsers: each returns the parsed value or raises _Invalid(expected) --------------
+
+
+class _Invalid(Exception):
+    def __init__(self, expected: str) -> None:
+        self.expected = expected
+
+
+def _check(ok: bool, expected: str) -> None:
+    if not ok:
+        raise _Invalid(expected)
+
+
+def _bool(value: Any) -> bool:
+    _check(isinstance(value, bool), "True or False")
+    return bool(value)
+
+
+def _positive_int(value: Any) -> int:
+    _check(isinstance(value, int) and not isinstance(value, bool) and value > 0, "a positive int (seconds)")
+    return int(value)
+
+
+def _text(value: Any) -> str:
+    _check(isinstance(value, str) and value != "", "a non-empty string")
+    return str(value)
+
+
+def _optional_text(value: Any) -> str | None:
+    return None if value is None else _text(value)
+
+
+def _secret(value: Any) -> str | None:
+    if value is None:
+        return None
+    _check(isinstance(value, str) and len(value) >= 16, "a string of at least 16 characters")
+    return str(value)
+
+
+def _secret_list(value: Any) -> tuple[str, ...]:
+    _check(isinstance(value, (list, tuple)), "a list of secret strings")
+    return tuple(_text(item) for item in value)
+
+
+def _engine(value: Any) -> str:
+    _check(isinstance(value, str) and (value in ENGINE_NAMES or bool(_DOTTED_PATH.fullmatch(value))),
+           f"one of {', '.join(ENGINE_NAMES)} or a dotted path to a store class")
+    return str(value)
+
+
+def _serializer(value: Any) -> str:
+    _check(isinstance(value, str) and (value == "json" or bool(_DOTTED_PATH.fullmatch(value))),
+           '"json" or a dotted path to a serializer class')
+    return str(value)
+
+
+def _cookie_name(value: Any) -> str:
+    _check(isinstance(value, str) and bool(_COOKIE_NAME.fullmatch(value)), "a cookie name (letters, digits, -_.)")
+    return str(value)
+
+
+def _cookie_path(value: Any) -> str:
+    _check(isinstance(value, str) and value.startswith("/"), 'a path starting with "/"')
+    return str(value)
+
+
+def _samesite(value: Any) -> str | None:
+    if value is None:
+        return None
+    _check(isinstance(value, str) and value.lower() in _SAMESITE, '"Strict", "Lax", "None" or None')
+    return _SAMESITE[value.lower()]
+
+
+def _url(*schemes: str) -> Callable[[Any], str]:
+    def parse(value: Any) -> str:
+        _check(isinstance(value, str) and value.split(":", 1)[0].split("+", 1)[0] in schemes,
+               f"a URL starting with {' or '.join(s + '://' for s in schemes)}")
+        return str(value)
+    return parse
+
+
+def _optional(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    return lambda value: None if value is None else parse(value)
+
+
+def _port(value: Any) -> int:
+    _check(isinstance(value, int) and not isinstance(value, bool) and 0 < value < 65536, "a port number")
+    return int(value)
+
+
+def _db_number(value: Any) -> int:
+    _check(isinstance(value, int) and not isinstance(value, bool) and value >= 0, "a Redis database number")
+    return int(value)
+
+
+#: settings key -> (Settings field, parser). Keys without a field are folded in by _fold_redis.
+_TABLE: dict[str, tuple[str | None, Callable[[Any], Any]]] = {
+    "SECRET_KEY": ("secret_key", _secret),
+    "SECRET_KEY_FALLBACKS": ("secret_key_fallbacks", _secret_list),
+    "SESSION_ENGINE": ("engine", _engine),
+    "SESSION_COOKIE_NAME": ("cookie_name", _cookie_name),
+    "SESSION_COOKIE_AGE": ("cookie_age", _positive_int),
+    "SESSION_COOKIE_DOMAIN": ("cookie_domain", _optional_text),
+    "SESSION_COOKIE_PATH": ("cookie_path", _cookie_path),
+    "SESSION_COOKIE_SECURE": ("cookie_secure", _bool),
+    "SESSION_COOKIE_HTTPONLY": ("cookie_httponly", _bool),
+    "SESSION_COOKIE_SAMESITE": ("cookie_samesite", _samesite),
+    "SESSION_EXPIRE_AT_BROWSER_CLOSE": ("expire_at_browser_close", _bool),
+    "SESSION_SAVE_EVERY_REQUEST": ("save_every_request", _bool),
+    "SESSION_SERIALIZER": ("serializer", _serializer),
+    "SESSION_DB_URL": ("db_url", _text),
+    "SESSION_DB_TABLE": ("db_table", _text),
+    "SESSION_CACHE_URL": ("cache_url", _url("memory", "redis", "rediss", "memcached")),
+    "SESSION_FILE_PATH": ("file_path", _text),
+    "SESSION_REDIS_URL": ("redis_url", _optional(_url("redis", "rediss", "unix"))),
+    "SESSION_REDIS_PREFIX": ("redis_prefix", _text),
+    "SESSION_REDIS_HOST": (None, _optional_text),
+    "SESSION_REDIS_PORT": (None, _optional(_port)),
+    "SESSION_REDIS_DB": (None, _optional(_db_number)),
+    "SESSION_REDIS_PASSWORD": (None, _optional(_text)),
+}
+
+#: Every key the settings dict may hold.
+KNOWN_KEYS = tuple(_TABLE)
+
+
+def _parse(mapping: Mapping[str, Any]) -> Settings:
+    problems: list[SettingProblem] = []
+    values: dict[str, Any] = {}
+    seed_redis: dict[str, Any] = {}
+    for key, raw in mapping.items():
+        entry = _TABLE.get(key) if isinstance(key, str) else None
+        if entry is None:
+            close = difflib.get_close_matches(str(key), KNOWN_KEYS, n=1)
+            problems.append(SettingProblem(str(key), "a known setting", "an unknown key", close[0] if close else None))
+            continue
+        attr, parse = entry
+        try:
+            parsed = parse(raw)
+        except _Invalid as invalid:
+            shown = "a value of the wrong kind" if "SECRET" in key else repr(raw)
+            problems.append(SettingProblem(key, invalid.expected, shown))
+            continue
+        if attr is None:
+            seed_redis[key] = parsed
+        else:
+            values[attr] = parsed
+    _fold_redis(seed_redis, values, problems)
+    settings = Settings(**values)
+    problems.extend(_cross_checks(settings))
+    if problems:
+        raise ConfigurationError(problems)
+    return settings
+
+
+def _fold_redis(seed: dict[str, Any], values: dict[str, Any], problems: list[SettingProblem]) -> None:
+    """Turn the seed-era SESSION_REDIS_HOST/PORT/DB/PASSWORD keys into a URL."""
+    if not any(value is not None for value in seed.values()):
+        return
+    if values.get("redis_url"):
+        problems.append(SettingProblem("SESSION_REDIS_URL", "either a URL or SESSION_REDIS_HOST and friends, not both",
+                                       "both"))
+        return
+    host = seed.get("SESSION_REDIS_HOST") or "127.0.0.1"
+    password = seed.get("SESSION_REDIS_PASSWORD")
+    auth = f":{quote(password, safe='')}@" if password else ""
+    values["redis_url"] = f"redis://{auth}{host}:{seed.get('SESSION_REDIS_PORT') or 6379}/{seed.get('SESSION_REDIS_DB') or 0}"
+
+
+def _cross_checks(settings: Settings) -> list[SettingProblem]:
+    problems = []
+    if settings.engine == "signed_cookies" and not settings.secret_key:
+        problems.append(SettingProblem("SECRET_KEY", "a secret key (the signed_cookies engine signs with it)", "none"))
+    if settings.secret_key_fallbacks and not settings.secret_key:
+        problems.append(SettingProblem("SECRET_KEY", "a secret key when SECRET_KEY_FALLBACKS is set", "none"))
+    if settings.engine == "redis" and not settings.redis_url:
+        problems.append(SettingProblem("SESSION_REDIS_URL", "a Redis URL (or SESSION_REDIS_HOST) for the redis engine",
+                                       "none"))
+    if settings.cookie_samesite == "None" and not settings.cookie_secure:
+        problems.append(SettingProblem("SESSION_COOKIE_SAMESITE", 'SESSION_COOKIE_SECURE=True with SameSite "None"'
+                                       " (browsers drop such cookies otherwise)", "'None' without Secure"))
+    return problems
+

@@ -1,0 +1,96 @@
+"""The store contract: what an engine must do to keep sessions.
+
+A store keeps *records* under opaque record ids (never the session key itself:
+the backend hands stores a hash of it). A record is a mapping of session keys to
+serialized values (strings), an opaque metadata string, and an expiry time.
+
+Saves are per-key: a :class:`Change` names the keys set and the keys deleted, and
+the store applies it atomically onto the record *as it is in the store at that
+moment*, so concurrent requests that change different keys keep each other's
+writes. Implement :class:`Store` (three methods) to plug in a store of your own;
+the optional capabilities below are separate small protocols.
+
+Error rules (for every method): a missing record is not an error. Raise
+:class:`wsgisession.errors.StoreError` only for system failures (server down,
+disk full, permission denied), ``from`` the original exception.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+#: What a record id looks like: stores may rely on it (and the file store checks it).
+RECORD_ID_PATTERN = re.compile(r"[0-9a-f]{64}")
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One session as a store holds it."""
+
+    #: Session key -> serialized value.
+    data: dict[str, str]
+    #: Bookkeeping (expiry setting, creation time), serialized by the backend.
+    meta: str
+    #: Unix time after which the record is dead. Expiry is enforced by the
+    #: backend on load; stores use it for TTLs and for ``clear_expired``.
+    expires_at: float
+    #: Bumped on every save by stores that keep versions (0 for those that don't).
+    version: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """What one request changed in a record, applied atomically by :meth:`Store.save`."""
+
+    #: Keys written, with their new serialized values.
+    set: Mapping[str, str]
+    #: Keys removed (ignored when ``replace`` is true).
+    deleted: frozenset[str] = frozenset()
+    #: True: the record's data becomes exactly ``set`` (new session, ``clear()``).
+    replace: bool = False
+    #: The new metadata string and expiry time (always written).
+    meta: str = ""
+    expires_at: float = 0.0
+    #: True: create the record if it does not exist. False: apply only to an
+    #: existing record, so a session deleted meanwhile (logout) stays deleted.
+    create: bool = False
+    #: The version the request loaded; stores that keep versions may use it for
+    #: an optimistic fast path. ``None`` when nothing was loaded.
+    version: int | None = None
+
+    def apply_to(self, data: dict[str, str]) -> dict[str, str]:
+        """Return ``data`` with this change applied (for stores that merge in Python)."""
+        if self.replace:
+            return dict(self.set)
+        merged = {key: value for key, value in data.items() if key not in self.deleted}
+        merged.update(self.set)
+        return merged
+
+
+@runtime_checkable
+class Store(Protocol):
+    """Keeps session records. Implementations must be thread-safe."""
+
+    def load(self, record_id: str) -> Record | None:
+        """Return the record, or ``None`` if there is none (expired ones may be returned)."""
+        ...
+
+    def save(self, record_id: str, change: Change) -> bool:
+        """Apply ``change`` atomically; return False if the record is gone and ``create`` is false."""
+        ...
+
+    def delete(self, record_id: str) -> None:
+        """Remove the record; deleting a missing record is not an error."""
+        ...
+
+
+@runtime_checkable
+class PurgesExpired(Protocol):
+    """A store that keeps expired records until told to delete them."""
+
+    def clear_expired(self, now: float) -> int:
+        """Delete every record whose ``expires_at`` is before ``now``; return how many."""
+        ...
