@@ -47,7 +47,8 @@ class Pending:
     expiry: _lifecycle.Expiry
     created_at: float
     expires_at: float
-    #: The store version the request loaded, if any.
+    #: What the request loaded (serialized) and the store's version of it, if anything.
+    loaded: dict[str, str] | None
     version: int | None
     #: A key to delete once this save landed (the key ``cycle_key`` replaced).
     retired_key: str | None
@@ -282,7 +283,7 @@ class Session(MutableMapping[str, Any]):
         age = self._ctx.settings.cookie_age
         return Pending(key=key, is_new=is_new, changed=changed, deleted=deleted, expiry=self._expiry,
                        created_at=self._created_at, expires_at=_lifecycle.expires_at(self._expiry, now, age),
-                       version=self._version, retired_key=self._retired_key, all_data=self._serialize_all)
+                       loaded=None if is_new else self._snapshot, version=self._version, retired_key=self._retired_key, all_data=self._serialize_all)
 
     def _saved(self, pending: Pending, version: int | None = None) -> None:
         """Record that ``pending`` landed: later changes are measured from here."""

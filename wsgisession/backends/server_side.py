@@ -45,7 +45,7 @@ class StoreBackend(SessionBackend):
         change = Change(
             set=pending.changed, deleted=pending.deleted, replace=pending.is_new,
             meta=_lifecycle.encode_meta(pending.expiry, pending.created_at), expires_at=pending.expires_at,
-            create=pending.is_new, version=pending.version,
+            create=pending.is_new, base=pending.loaded, version=pending.version,
         )
         if not self._call("save", self.store.save, _lifecycle.record_id(pending.key), change):
             logger.warning("session was deleted by another request (logout or a new key) before this"

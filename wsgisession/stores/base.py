@@ -57,11 +57,13 @@ class Change:
     #: True: create the record if it does not exist. False: apply only to an
     #: existing record, so a session deleted meanwhile (logout) stays deleted.
     create: bool = False
-    #: The version the request loaded; stores that keep versions may use it for
-    #: an optimistic fast path. ``None`` when nothing was loaded.
+    #: The data and version the request loaded (``None`` when nothing was). A store
+    #: that keeps versions may write ``apply_to(base)`` in one statement guarded by
+    #: ``version``, and merge onto the current record when the version moved on.
+    base: Mapping[str, str] | None = None
     version: int | None = None
 
-    def apply_to(self, data: dict[str, str]) -> dict[str, str]:
+    def apply_to(self, data: Mapping[str, str]) -> dict[str, str]:
         """Return ``data`` with this change applied (for stores that merge in Python)."""
         if self.replace:
             return dict(self.set)
