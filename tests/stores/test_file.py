@@ -1,0 +1,242 @@
+"""The file engine on the real file system: path safety, file modes, corruption, processes, failures."""
+
+from __future__ import annotations
+
+import json
+import logging
+import multiprocessing
+import os
+import resource
+import signal
+import stat
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from wsgisession.engines import build_backend
+from wsgisession.errors import ConfigurationError, StoreError
+from wsgisession.settings import Settings
+from wsgisession.stores.base import Change
+from wsgisession.stores.file import FileStore
+
+A = "a" * 64
+B = "b" * 64
+HOSTILE_IDS = ["../x", "/etc/passwd", "a/b", "..", "a" * 63 + "\x00", "a" * 63, "a" * 65, "A" * 64,
+               "a" * 64 + "\n", "../" + "a" * 61, ""]
+SPAWN = multiprocessing.get_context("spawn")
+
+
+def new(data: dict[str, str], expires_in: float = 600) -> Change:
+    return Change(set=data, replace=True, create=True, meta='{"c":1}', expires_at=time.time() + expires_in)
+
+
+def edit(data: dict[str, str]) -> Change:
+    return Change(set=data, meta='{"c":2}', expires_at=time.time() + 600)
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    path = tmp_path / "sessions"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def store(folder: Path) -> FileStore:
+    return FileStore(folder)
+
+
+def snapshot(root: Path) -> dict[str, bytes | None]:
+    """Every path under ``root`` with the content of its files, to show nothing changed."""
+    return {str(path): path.read_bytes() if path.is_file() and not path.is_symlink() else None
+            for path in sorted(root.rglob("*"))}
+
+
+# --- record ids that are not ours never reach the file system --------------------------
+
+
+@pytest.mark.parametrize("record_id", HOSTILE_IDS)
+def test_hostile_record_ids_touch_no_file(record_id: str, store: FileStore, tmp_path: Path,
+                                          caplog: pytest.LogCaptureFixture) -> None:
+    (tmp_path / "x").write_text(json.dumps({"m": "", "e": time.time() + 600, "v": 1, "d": {"stolen": "1"}}))
+    store.save(A, new({"mine": "1"}))
+    before = snapshot(tmp_path)
+    caplog.set_level(logging.WARNING, logger="wsgisession.security")
+
+    assert store.save(record_id, new({"evil": "1"})) is False
+    assert store.load(record_id) is None
+    store.delete(record_id)
+
+    assert snapshot(tmp_path) == before
+    security = [r for r in caplog.records if r.name == "wsgisession.security"]
+    assert len(security) == 3
+    assert all(record_id not in r.getMessage() for r in security if record_id)
+
+
+def test_a_symlink_planted_in_the_folder_is_not_followed(store: FileStore, folder: Path, tmp_path: Path,
+                                                         caplog: pytest.LogCaptureFixture) -> None:
+    outside = tmp_path / "outside.json"
+    outside.write_text(json.dumps({"m": "", "e": time.time() + 600, "v": 1, "d": {"stolen": "1"}}))
+    (folder / f"wsgisession-{A}").symlink_to(outside)
+    before = outside.read_bytes()
+    caplog.set_level(logging.WARNING, logger="wsgisession.security")
+
+    assert store.load(A) is None
+    assert store.save(A, new({"evil": "1"})) is False
+    store.delete(A)
+
+    assert outside.read_bytes() == before
+    assert len([r for r in caplog.records if r.name == "wsgisession.security"]) == 3
+
+
+# --- what lands on disk ----------------------------------------------------------------
+
+
+def test_session_files_are_private_and_compact_json(store: FileStore, folder: Path) -> None:
+    store.save(A, new({"user": '"bob"'}))
+    path = folder / f"wsgisession-{A}"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    content = json.loads(path.read_text())
+    assert content["d"] == {"user": '"bob"'} and content["m"] == '{"c":1}' and content["v"] == 1
+    assert b" " not in path.read_bytes()
+    assert [name for name in os.listdir(folder) if name.startswith(".wsgisession-tmp-")] == []
+
+
+@pytest.mark.parametrize("content", [b"{not json", b"\xff\xfe\x00", b"[]", b'{"m": "", "e": 1, "v": 1}',
+                                     b'{"m": "", "e": "soon", "v": 1, "d": {}}',
+                                     b'{"m": "", "e": 1, "v": 1, "d": {"k": 5}}', b""])
+def test_a_corrupted_file_loads_as_no_session_with_a_warning(content: bytes, store: FileStore, folder: Path,
+                                                             caplog: pytest.LogCaptureFixture) -> None:
+    (folder / f"wsgisession-{A}").write_bytes(content)
+    caplog.set_level(logging.WARNING, logger="wsgisession")
+
+    assert store.load(A) is None
+
+    warnings = [r for r in caplog.records if r.name == "wsgisession" and r.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    assert A not in warnings[0].getMessage()
+
+
+def test_a_corrupted_file_is_replaced_by_a_new_session(store: FileStore, folder: Path) -> None:
+    (folder / f"wsgisession-{A}").write_bytes(b"{not json")
+    assert store.save(A, edit({"x": "1"})) is False
+    assert store.save(A, new({"x": "1"})) is True
+    record = store.load(A)
+    assert record is not None and record.data == {"x": "1"}
+
+
+# --- concurrency across processes ------------------------------------------------------
+
+
+def _update_many(folder: str, worker: int, count: int, barrier: Any) -> None:
+    store = FileStore(folder)
+    barrier.wait()
+    for i in range(count):
+        if not store.save(A, edit({f"p{worker}-{i}": str(i)})):
+            raise SystemExit(1)
+
+
+def test_concurrent_saves_from_two_processes_all_land(store: FileStore, folder: Path) -> None:
+    store.save(A, new({"base": "0"}))
+    barrier = SPAWN.Barrier(2)
+    workers = [SPAWN.Process(target=_update_many, args=(str(folder), n, 30, barrier)) for n in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+    assert [worker.exitcode for worker in workers] == [0, 0]
+
+    record = store.load(A)
+    assert record is not None
+    assert set(record.data) == {"base"} | {f"p{n}-{i}" for n in range(2) for i in range(30)}
+    assert record.version == 61
+
+
+# --- system failures -------------------------------------------------------------------
+
+
+def test_a_read_only_folder_raises_store_error(store: FileStore, folder: Path) -> None:
+    store.save(A, new({"old": "1"}))  # its lock file exists: the failure comes from the write itself
+    if os.geteuid() == 0:  # root writes through chmod 0500: use a folder the kernel refuses files in
+        target, listing = FileStore("/proc/self"), Path("/proc/self")
+    else:
+        folder.chmod(0o500)
+        target, listing = store, folder
+    try:
+        with pytest.raises(StoreError) as raised:
+            target.save(A, new({"new": "1"}))
+    finally:
+        folder.chmod(0o700)
+    assert raised.value.operation == "save"
+    assert A not in str(raised.value)
+    assert [name for name in os.listdir(listing) if name.startswith(".wsgisession-tmp-")] == []
+    record = store.load(A)
+    assert record is not None and record.data == {"old": "1"}
+
+
+def _save_with_tiny_file_size_limit(folder: str, results: Any) -> None:
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # write() then fails with EFBIG, like a full disk
+    resource.setrlimit(resource.RLIMIT_FSIZE, (4096, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+    try:
+        FileStore(folder).save(A, new({"big": "x" * 100_000}))
+        results.put(("saved", None))
+    except StoreError as exc:
+        results.put(("StoreError", exc.operation))
+
+
+def test_a_full_disk_raises_store_error_and_keeps_the_old_session(store: FileStore, folder: Path) -> None:
+    store.save(A, new({"old": "1"}))
+    results = SPAWN.Queue()
+    child = SPAWN.Process(target=_save_with_tiny_file_size_limit, args=(str(folder), results))
+    child.start()
+    outcome = results.get(timeout=60)
+    child.join(timeout=60)
+
+    assert outcome == ("StoreError", "save")
+    record = store.load(A)
+    assert record is not None and record.data == {"old": "1"}
+    assert [name for name in os.listdir(folder) if name.startswith(".wsgisession-tmp-")] == []
+
+
+@pytest.mark.parametrize("make_path", [lambda tmp: tmp / "missing", lambda tmp: tmp / "a-file"])
+def test_a_missing_folder_is_a_configuration_error(make_path: Callable[[Path], Path], tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("")
+    path = make_path(tmp_path)
+    settings = Settings.from_mapping({"SESSION_ENGINE": "file", "SESSION_FILE_PATH": str(path)})
+    with pytest.raises(ConfigurationError) as raised:
+        build_backend(settings)
+    assert [problem.key for problem in raised.value.problems] == ["SESSION_FILE_PATH"]
+    assert str(path) in str(raised.value)
+    assert not (tmp_path / "missing").exists()
+
+
+# --- purging ---------------------------------------------------------------------------
+
+
+def test_clear_expired_deletes_exactly_the_dead_sessions_and_stale_temp_files(
+        store: FileStore, folder: Path, caplog: pytest.LogCaptureFixture) -> None:
+    dead = [f"{n:x}" * 64 for n in range(3)]
+    live = [f"{n:x}" * 64 for n in range(3, 5)]
+    for record_id in dead:
+        store.save(record_id, new({"x": "1"}, expires_in=-10))
+    for record_id in live:
+        store.save(record_id, new({"x": "1"}))
+    (folder / f"wsgisession-{'f' * 64}").write_bytes(b"{corrupt")
+    stale, fresh = folder / ".wsgisession-tmp-stale", folder / ".wsgisession-tmp-fresh"
+    stale.write_bytes(b"half")
+    fresh.write_bytes(b"half")
+    two_hours_ago = time.time() - 7200
+    os.utime(stale, (two_hours_ago, two_hours_ago))
+    caplog.set_level(logging.WARNING, logger="wsgisession")
+
+    assert store.clear_expired(time.time()) == 3
+
+    sessions = sorted(name for name in os.listdir(folder) if name.startswith("wsgisession-"))
+    assert sessions == sorted(f"wsgisession-{record_id}" for record_id in [*live, "f" * 64])
+    assert not stale.exists() and fresh.exists()
+    assert all(store.load(record_id) is not None for record_id in live)
+    assert len([r for r in caplog.records if "could not be decoded" in r.getMessage()]) == 1
+    assert store.clear_expired(time.time()) == 0
