@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from werkzeug.http import dump_cookie, parse_cookie
+from werkzeug.http import dump_cookie
+from werkzeug.sansio.http import parse_cookie
 
 from .errors import CookieTooLargeError
 from .settings import Settings
@@ -19,6 +20,10 @@ def read_session_cookie(header: str | None, name: str) -> str | None:
     """
     if not header or name not in header:
         return None
+    if not header.isascii():
+        # WSGI hands over the header's bytes as latin-1; werkzeug's WSGI-level parser
+        # raises on bytes that are not UTF-8, so decode leniently here.
+        header = header.encode("latin-1", "replace").decode("utf-8", "replace")
     return parse_cookie(header).get(name)
 
 

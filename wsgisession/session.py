@@ -67,10 +67,22 @@ class Session(MutableMapping[str, Any]):
     __slots__ = ("_ctx", "_cookie_header", "_data", "_snapshot", "_dirty", "_key", "_key_is_new",
                  "_retired_key", "_expiry", "_created_at", "_version", "_had_cookie", "accessed", "modified")
 
+    # Set on first use by _load (or _start_empty): the data and what the store had.
+    _data: dict[str, Any] | None
+    _snapshot: dict[str, str]
+    _dirty: set[str]
+    _key: str | None
+    _key_is_new: bool
+    _retired_key: str | None
+    _expiry: _lifecycle.Expiry
+    _created_at: float
+    _version: int | None
+    _had_cookie: bool
+
     def __init__(self, context: SessionContext, cookie_header: str | None) -> None:
         self._ctx = context
         self._cookie_header = cookie_header
-        self._data: dict[str, Any] | None = None
+        self._data = None
         #: True once the application read or wrote the session (the response then varies on Cookie).
         self.accessed = False
         #: True once the data changed; set it yourself after changing a value in place, as in Django.
@@ -93,7 +105,7 @@ class Session(MutableMapping[str, Any]):
             self._data, self._snapshot = data, loaded.data
             self._key, self._expiry, self._created_at = loaded.key, loaded.expiry, loaded.created_at
             self._version = loaded.version
-            self._dirty: set[str] = set()
+            self._dirty = set()
             self._key_is_new, self._retired_key = False, None
         return self._data  # type: ignore[return-value]  # set by either branch
 
@@ -175,7 +187,8 @@ class Session(MutableMapping[str, Any]):
 
     def is_empty(self) -> bool:
         """True when the session has neither data nor a key."""
-        return self._key is None and not self._load()
+        data = self._load()
+        return self._key is None and not data
 
     def clear(self) -> None:
         """Remove every value; the key stays (use :meth:`flush` to log out)."""
