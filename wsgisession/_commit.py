@@ -37,8 +37,14 @@ def commit(session: Session, status: int) -> list[Header]:
     return headers
 
 
-def commit_late(session: Session) -> None:
-    """Save changes made while the body was being sent (no cookie can be set any more)."""
+def commit_late(session: Session, status: int | None) -> None:
+    """Save changes made while the body was being sent (no cookie can be set any more).
+
+    ``status`` is the response's status (None if the app never started one): nothing
+    is saved for a server error, as at the commit point.
+    """
+    if status is None or status >= 500:
+        return
     if session._data is None or not session._wants_save() or session.is_empty():
         return
     if session._key is None or session._key_is_new:

@@ -48,18 +48,20 @@ class SessionMiddleware:
         session = Session(self._context, environ.get("HTTP_COOKIE"))
         environ[ENVIRON_KEY] = session
         extra: list[tuple[str, str]] | None = None
+        status_code: int | None = None
 
         def session_start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            nonlocal extra
+            nonlocal extra, status_code
+            status_code = int(status[:3])
             if extra is None:
                 extra = []  # set first: a failing commit is not retried by a second call
-                extra = commit(session, int(status[:3]))
+                extra = commit(session, status_code)
             return start_response(status, _merge(headers, extra), exc_info)
 
         result = self.app(environ, session_start_response)
         if extra is not None and not session.accessed:
             return result  # started without touching the session: nothing more can happen to it
-        return ClosingIterator(result, lambda: commit_late(session))
+        return ClosingIterator(result, lambda: commit_late(session, status_code))
 
 
 def _merge(headers: list[tuple[str, str]], extra: list[tuple[str, str]]) -> list[tuple[str, str]]:

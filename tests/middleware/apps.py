@@ -64,7 +64,7 @@ def behaviour_app(environ: dict[str, Any], start_response: Any) -> Iterable[byte
     query = dict(parse_qsl(environ.get("QUERY_STRING", "")))
     status = query.pop("status", "200")
     if environ["PATH_INFO"] == "/stream":
-        return _stream(session, start_response)
+        return _stream(session, start_response, status)
     result = _act(session, environ["PATH_INFO"], query)
     body = json.dumps(result).encode()
     headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
@@ -74,8 +74,8 @@ def behaviour_app(environ: dict[str, Any], start_response: Any) -> Iterable[byte
     return _Body([body])
 
 
-def _stream(session: Session, start_response: Any) -> Iterator[bytes]:
-    start_response("200 OK", [("Content-Type", "text/plain")])
+def _stream(session: Session, start_response: Any, status: str) -> Iterator[bytes]:
+    start_response(f"{status} {_REASONS[status]}", [("Content-Type", "text/plain")])
     yield b"first chunk\n"
     session["streamed"] = True
     yield b"second chunk\n"
