@@ -11,7 +11,7 @@ import json
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 #: A session key: 256 random bits, URL-safe base64 without padding.
 KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]{43}")
@@ -44,9 +44,9 @@ def normalize_expiry(value: int | datetime | timedelta | None, now: float) -> Ex
     if value is None:
         return None
     if isinstance(value, timedelta):
-        return datetime.fromtimestamp(now, timezone.utc) + value
+        return datetime.fromtimestamp(now, UTC) + value
     if isinstance(value, datetime):
-        return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
+        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return value
     raise TypeError(f"set_expiry takes seconds (int >= 0), a datetime, a timedelta or None, not {value!r}")
@@ -88,7 +88,7 @@ def decode_meta(text: str) -> tuple[Expiry, float]:
         raise ValueError("session metadata is not an object with a creation time")
     expiry: Expiry = None
     if isinstance(meta.get("t"), (int, float)):
-        expiry = datetime.fromtimestamp(meta["t"], timezone.utc)
+        expiry = datetime.fromtimestamp(meta["t"], UTC)
     elif isinstance(meta.get("a"), int) and meta["a"] >= 0:
         expiry = meta["a"]
     return expiry, float(meta["c"])

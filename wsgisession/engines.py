@@ -32,8 +32,9 @@ def build_backend(settings: Settings) -> SessionBackend:
         return made
     if isinstance(made, Store):
         return StoreBackend(made)
+    received = f"{type(made).__name__} from {settings.engine!r}"
     raise ConfigurationError([SettingProblem(
-        "SESSION_ENGINE", "a callable returning a Store (load, save, delete)", f"{type(made).__name__} from {settings.engine!r}")])
+        "SESSION_ENGINE", "a callable returning a Store (load, save, delete)", received)])
 
 
 def build_serializer(settings: Settings) -> Serializer:

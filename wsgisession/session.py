@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from . import _lifecycle, cookies
@@ -64,8 +64,22 @@ class Session(MutableMapping[str, Any]):
     starts; a value that is not raises :class:`~wsgisession.errors.SessionDataError`.
     """
 
-    __slots__ = ("_ctx", "_cookie_header", "_data", "_snapshot", "_dirty", "_key", "_key_is_new",
-                 "_retired_key", "_expiry", "_created_at", "_version", "_had_cookie", "accessed", "modified")
+    __slots__ = (
+        "_cookie_header",
+        "_created_at",
+        "_ctx",
+        "_data",
+        "_dirty",
+        "_expiry",
+        "_had_cookie",
+        "_key",
+        "_key_is_new",
+        "_retired_key",
+        "_snapshot",
+        "_version",
+        "accessed",
+        "modified",
+    )
 
     # Set on first use by _load (or _start_empty): the data and what the store had.
     _data: dict[str, Any] | None
@@ -235,7 +249,7 @@ class Session(MutableMapping[str, Any]):
         """When the session expires, as an aware UTC datetime."""
         chosen = self._load_expiry() if expiry is self._MISSING else expiry
         when = _lifecycle.expires_at(chosen, self._moment(modification), self._ctx.settings.cookie_age)
-        return datetime.fromtimestamp(when, timezone.utc)
+        return datetime.fromtimestamp(when, UTC)
 
     def get_expire_at_browser_close(self) -> bool:
         """Whether the cookie ends with the browser session."""
@@ -248,7 +262,7 @@ class Session(MutableMapping[str, Any]):
     def _moment(self, when: datetime | None) -> float:
         if when is None:
             return self._ctx.clock()
-        return (when if when.tzinfo else when.replace(tzinfo=timezone.utc)).timestamp()
+        return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
 
     # --- what the middleware asks at commit time -------------------------------------
 
@@ -296,7 +310,8 @@ class Session(MutableMapping[str, Any]):
         age = self._ctx.settings.cookie_age
         return Pending(key=key, is_new=is_new, changed=changed, deleted=deleted, expiry=self._expiry,
                        created_at=self._created_at, expires_at=_lifecycle.expires_at(self._expiry, now, age),
-                       loaded=None if is_new else self._snapshot, version=self._version, retired_key=self._retired_key, all_data=self._serialize_all)
+                       loaded=None if is_new else self._snapshot, version=self._version,
+                       retired_key=self._retired_key, all_data=self._serialize_all)
 
     def _saved(self, pending: Pending, version: int | None = None) -> None:
         """Record that ``pending`` landed: later changes are measured from here."""

@@ -235,7 +235,8 @@ def _fold_redis(seed: dict[str, Any], values: dict[str, Any], problems: list[Set
     host = seed.get("SESSION_REDIS_HOST") or "127.0.0.1"
     password = seed.get("SESSION_REDIS_PASSWORD")
     auth = f":{quote(password, safe='')}@" if password else ""
-    values["redis_url"] = f"redis://{auth}{host}:{seed.get('SESSION_REDIS_PORT') or 6379}/{seed.get('SESSION_REDIS_DB') or 0}"
+    port, db = seed.get("SESSION_REDIS_PORT") or 6379, seed.get("SESSION_REDIS_DB") or 0
+    values["redis_url"] = f"redis://{auth}{host}:{port}/{db}"
 
 
 def _cross_checks(settings: Settings) -> list[SettingProblem]:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qsl
 
 from wsgisession import get_session
 from wsgisession.session import Session
-
 
 _REASONS = {"200": "OK", "500": "Internal Server Error", "503": "Service Unavailable"}
 
@@ -46,7 +45,7 @@ def _act(session: Session, path: str, query: dict[str, str]) -> Any:
 class _Body:
     """A response iterable that records whether the server closed it (PEP 3333)."""
 
-    closed: list[bool] = []
+    closed: ClassVar[list[bool]] = []
 
     def __init__(self, chunks: list[bytes]) -> None:
         self._chunks = chunks

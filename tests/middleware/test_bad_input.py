@@ -11,9 +11,9 @@ import pytest
 from webtest import TestApp
 
 from tests.conftest import SECRET
+from tests.middleware.apps import behaviour_app
 from tests.middleware.conftest import MakeClient
 from wsgisession import CookieTooLargeError, SessionMiddleware, StoreError
-from tests.middleware.apps import behaviour_app
 
 HOSTILE_COOKIE_HEADERS = [
     "sessionid=garbage",
@@ -35,14 +35,17 @@ HOSTILE_COOKIE_HEADERS = [
 ]
 
 
-def files_outside(root: Path, folder: str | None) -> list[Path]:
-    return [path for path in root.rglob("*") if path.is_file() and (folder is None or Path(folder) not in path.parents)]
+def files_outside(root: Path, folder: str | None) -> set[Path]:
+    """Files under ``root`` outside the file engine's ``folder`` (none are checked for other engines)."""
+    if folder is None:
+        return set()
+    return {path for path in root.rglob("*") if path.is_file() and Path(folder) not in path.parents}
 
 
 @pytest.mark.parametrize("header", HOSTILE_COOKIE_HEADERS)
 def test_hostile_cookies_give_an_empty_new_session(make_client: MakeClient, engine_settings: dict[str, Any],
                                                    tmp_path: Path, header: str) -> None:
-    before = set(files_outside(tmp_path, engine_settings.get("SESSION_FILE_PATH")))
+    before = files_outside(tmp_path, engine_settings.get("SESSION_FILE_PATH"))
     client = make_client()
     response = client.get("/get", extra_environ={"HTTP_COOKIE": header})
     assert response.status_int == 200 and response.json == {}
@@ -50,7 +53,7 @@ def test_hostile_cookies_give_an_empty_new_session(make_client: MakeClient, engi
     new_value = client.cookies["sessionid"]
     assert new_value not in header  # a client-supplied key is never adopted
     assert client.get("/get").json == {"mine": "1"}
-    assert set(files_outside(tmp_path, engine_settings.get("SESSION_FILE_PATH"))) == before
+    assert files_outside(tmp_path, engine_settings.get("SESSION_FILE_PATH")) == before
 
 
 def test_duplicated_cookie_never_shows_another_users_data(make_client: MakeClient) -> None:
@@ -116,5 +119,8 @@ def test_a_store_that_is_down_fails_the_request_clearly_and_is_logged(
         engine: str, settings: dict[str, Any], caplog: pytest.LogCaptureFixture) -> None:
     client = TestApp(SessionMiddleware(behaviour_app, {"SESSION_ENGINE": engine, **settings}))
     with caplog.at_level(logging.ERROR, logger="wsgisession"), pytest.raises(StoreError, match=engine):
-        client.get("/inc")
+        client.get("/inc")  # a new session: the save fails
+    assert "failed to save" in caplog.text
+    with caplog.at_level(logging.ERROR, logger="wsgisession"), pytest.raises(StoreError, match=engine):
+        client.get("/get", extra_environ={"HTTP_COOKIE": "sessionid=" + "A" * 43})
     assert "failed to load" in caplog.text

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -58,7 +58,7 @@ def test_timedelta_becomes_a_deadline() -> None:
 
 def test_naive_datetime_is_utc_and_aware_one_is_kept() -> None:
     naive = datetime(2027, 1, 1, 12, 0)
-    assert lc.normalize_expiry(naive, NOW) == datetime(2027, 1, 1, 12, 0, tzinfo=timezone.utc)
+    assert lc.normalize_expiry(naive, NOW) == datetime(2027, 1, 1, 12, 0, tzinfo=UTC)
     aware = datetime(2027, 1, 1, 12, 0, tzinfo=timezone(timedelta(hours=2)))
     assert lc.normalize_expiry(aware, NOW) == aware
 
@@ -69,7 +69,7 @@ def test_bad_expiry_values_are_refused(value: object) -> None:
         lc.normalize_expiry(value, NOW)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("expiry", [None, 0, 300, datetime(2027, 5, 1, tzinfo=timezone.utc)])
+@pytest.mark.parametrize("expiry", [None, 0, 300, datetime(2027, 5, 1, tzinfo=UTC)])
 def test_meta_round_trips(expiry: lc.Expiry) -> None:
     assert lc.decode_meta(lc.encode_meta(expiry, NOW)) == (expiry, NOW)
 

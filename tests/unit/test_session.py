@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -183,7 +183,7 @@ def test_set_expiry_seconds(context: SessionContext, clock: Clock) -> None:
     session = Session(context, None)
     session.set_expiry(300)
     assert session.modified and session.get_expiry_age() == 300
-    assert session.get_expiry_date() == datetime.fromtimestamp(clock.now + 300, timezone.utc)
+    assert session.get_expiry_date() == datetime.fromtimestamp(clock.now + 300, UTC)
     assert not session.get_expire_at_browser_close()
 
 
@@ -199,7 +199,7 @@ def test_set_expiry_deadline_and_modification_argument(context: SessionContext, 
     session = Session(context, None)
     session.set_expiry(timedelta(hours=1))
     assert session.get_expiry_age() == 3600
-    later = datetime.fromtimestamp(clock.now + 600, timezone.utc)
+    later = datetime.fromtimestamp(clock.now + 600, UTC)
     assert session.get_expiry_age(modification=later) == 3000
     assert session.get_expiry_age(expiry=120) == 120
 

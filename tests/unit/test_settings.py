@@ -6,7 +6,7 @@ from dataclasses import fields
 
 import pytest
 
-from wsgisession import ConfigurationError, Settings, SessionMiddleware
+from wsgisession import ConfigurationError, SessionMiddleware, Settings
 from wsgisession.settings import _TABLE, KNOWN_KEYS
 
 
