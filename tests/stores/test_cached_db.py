@@ -1,0 +1,201 @@
+"""What the contract suite does not check about cached_db: which layer reads, which layers writes reach.
+
+The cache is Redis (the deployment cached_db is meant for) and the database a SQLite file;
+a few tests use the memory cache where its own behaviour is the point.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+
+from tests import servers
+from wsgisession.backends.server_side import StoreBackend
+from wsgisession.engines import build_backend
+from wsgisession.errors import ConfigurationError, StoreError
+from wsgisession.settings import Settings
+from wsgisession.stores.base import Change, Record
+from wsgisession.stores.cache import open_cache
+from wsgisession.stores.cached_db import CachedDbStore
+from wsgisession.stores.memory import MemoryStore
+from wsgisession.stores.redis import RedisStore
+from wsgisession.stores.redis_client import client_from_url
+from wsgisession.stores.sql import SqlStore
+
+A = "a" * 64
+
+
+@pytest.fixture
+def prefix() -> Iterator[str]:
+    servers.require_redis()
+    unique = f"wsgisession-test-{uuid.uuid4().hex[:12]}"
+    yield unique
+    client = redis.Redis.from_url(servers.REDIS_URL)
+    keys = list(client.scan_iter(match=f"{unique}*", count=500))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
+@pytest.fixture
+def cache(prefix: str) -> RedisStore:
+    return RedisStore(client_from_url(servers.REDIS_URL), prefix)
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[SqlStore]:
+    store = SqlStore(f"sqlite:///{tmp_path / 'sessions.sqlite3'}", "wsgisession_test")
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def store(cache: RedisStore, db: SqlStore) -> CachedDbStore:
+    return CachedDbStore(cache, db)
+
+
+def whole(data: dict[str, str], expires_in: float = 600) -> Change:
+    return Change(set=data, replace=True, create=True, meta='{"c":1}', expires_at=time.time() + expires_in)
+
+
+def partial(set: dict[str, str], loaded: Record | None = None) -> Change:
+    return Change(set=set, meta='{"c":2}', expires_at=time.time() + 600,
+                  base=loaded.data if loaded else None, version=loaded.version if loaded else None)
+
+
+def data_of(record: Record | None) -> dict[str, str] | None:
+    return None if record is None else record.data
+
+
+def test_a_session_missing_from_the_cache_is_read_from_the_database_and_cached_again(
+        store: CachedDbStore, cache: RedisStore, db: SqlStore) -> None:
+    store.save(A, whole({"user": '"bob"'}))
+    cache.delete(A)  # evicted, or Redis restarted without persistence
+    assert data_of(store.load(A)) == {"user": '"bob"'}
+    cached = cache.load(A)
+    assert data_of(cached) == {"user": '"bob"'}
+    assert cached is not None and cached.expires_at == pytest.approx(time.time() + 600, abs=5)
+
+
+def test_a_save_reaches_the_cache_and_the_database(store: CachedDbStore, cache: RedisStore, db: SqlStore) -> None:
+    store.save(A, whole({"user": '"bob"', "cart": "[]"}))
+    assert store.save(A, partial({"cart": "[1]"}, store.load(A))) is True
+    assert data_of(cache.load(A)) == data_of(db.load(A)) == {"user": '"bob"', "cart": "[1]"}
+
+
+def test_delete_removes_the_session_from_both(store: CachedDbStore, cache: RedisStore, db: SqlStore) -> None:
+    store.save(A, whole({"user": '"bob"'}))
+    store.delete(A)
+    assert cache.load(A) is None
+    assert db.load(A) is None
+    assert store.load(A) is None
+
+
+def test_reads_come_from_the_cache_so_database_only_changes_are_not_seen(
+        store: CachedDbStore, cache: RedisStore, db: SqlStore) -> None:
+    # Documented: the cache is the read path; a change made to the database alone shows
+    # only once the cache entry is gone.
+    store.save(A, whole({"plan": '"free"'}))
+    db.save(A, partial({"plan": '"pro"'}))
+    assert data_of(store.load(A)) == {"plan": '"free"'}
+    cache.delete(A)
+    assert data_of(store.load(A)) == {"plan": '"pro"'}
+
+
+def test_a_change_to_a_session_the_cache_lacks_does_not_leave_a_partial_copy(
+        store: CachedDbStore, cache: RedisStore, db: SqlStore) -> None:
+    store.save(A, whole({"user": '"bob"', "theme": '"dark"'}))
+    cache.delete(A)
+    assert store.save(A, partial({"theme": '"light"'})) is True
+    assert cache.load(A) is None
+    assert data_of(store.load(A)) == {"user": '"bob"', "theme": '"light"'}
+
+
+def test_a_save_of_a_session_deleted_from_the_database_drops_the_cached_copy(
+        store: CachedDbStore, cache: RedisStore, db: SqlStore) -> None:
+    store.save(A, whole({"user": '"bob"'}))
+    db.delete(A)  # logged out through a path that reached the database only
+    assert store.save(A, partial({"cart": "[]"})) is False
+    assert cache.load(A) is None
+    assert store.load(A) is None
+
+
+def test_a_stale_cache_copy_does_not_make_the_database_drop_other_requests_keys(tmp_path: Path) -> None:
+    # A memory cache whose stale copy has the same version number as the database row:
+    # the row must still be merged, not overwritten with the stale copy plus the change.
+    cache, db = MemoryStore(), SqlStore(f"sqlite:///{tmp_path / 'stale.sqlite3'}", "wsgisession_stale")
+    store = CachedDbStore(cache, db)
+    store.save(A, whole({"user": '"bob"'}))
+    db.save(A, partial({"csrf": '"t0k3n"'}))  # another request's save, not (yet) in the cache
+    cache.save(A, partial({}))  # the cache copy moved on to the same version number
+    cached, stored = cache.load(A), db.load(A)
+    assert cached is not None and stored is not None and cached.version == stored.version
+    assert store.save(A, partial({"cart": "[1]"}, store.load(A))) is True
+    assert data_of(db.load(A)) == {"user": '"bob"', "csrf": '"t0k3n"', "cart": "[1]"}
+    db.close()
+
+
+def test_a_record_read_from_the_database_keeps_the_database_version(
+        store: CachedDbStore, cache: RedisStore, db: SqlStore) -> None:
+    store.save(A, whole({"n": "1"}))
+    store.save(A, partial({"n": "2"}))
+    cache.delete(A)
+    from_db = store.load(A)
+    assert from_db is not None and from_db == db.load(A)
+    assert store.save(A, partial({"n": "3"}, from_db)) is True
+    assert data_of(store.load(A)) == data_of(db.load(A)) == {"n": "3"}
+
+
+def test_an_expired_database_record_is_not_put_in_the_cache(
+        store: CachedDbStore, cache: RedisStore, db: SqlStore) -> None:
+    db.save(A, whole({"user": '"bob"'}, expires_in=-10))
+    record = store.load(A)
+    assert record is None or record.expires_at < time.time()
+    assert cache.load(A) is None
+
+
+def test_clear_expired_counts_database_rows_and_sweeps_a_memory_cache(db: SqlStore) -> None:
+    cache = MemoryStore()
+    store = CachedDbStore(cache, db)
+    store.save(A, whole({"x": "1"}, expires_in=-10))
+    store.save("b" * 64, whole({"y": "2"}))
+    assert store.clear_expired(time.time()) == 1
+    assert cache.load(A) is None and db.load(A) is None
+    assert data_of(store.load("b" * 64)) == {"y": "2"}
+
+
+def test_a_cache_that_is_down_is_an_error_for_now(db: SqlStore, prefix: str) -> None:
+    store = CachedDbStore(RedisStore(client_from_url("redis://127.0.0.1:1/0"), prefix), db)
+    with pytest.raises(StoreError) as caught:
+        store.load(A)
+    assert caught.value.store == "redis"
+
+
+def test_the_cached_db_engine_writes_through_to_redis_and_sql(
+        engine_settings_factory: Callable[[str], dict[str, Any]]) -> None:
+    settings = Settings.from_mapping(engine_settings_factory("cached_db"))
+    backend = build_backend(settings)
+    assert isinstance(backend, StoreBackend) and isinstance(backend.store, CachedDbStore)
+    store = backend.store
+    assert isinstance(store.cache, RedisStore) and store.cache.prefix == settings.redis_prefix
+    assert isinstance(store.db, SqlStore)
+    store.save(A, whole({"user": '"bob"'}))
+    assert store.cache.client.exists(f"{settings.redis_prefix}:{A}") == 1
+    assert data_of(store.db.load(A)) == {"user": '"bob"'}
+    store.db.close()
+
+
+def test_open_cache_picks_the_store_by_url_scheme(prefix: str) -> None:
+    assert isinstance(open_cache(Settings.from_mapping({"SESSION_CACHE_URL": "memory://"})), MemoryStore)
+    on_redis = open_cache(Settings.from_mapping({"SESSION_CACHE_URL": servers.REDIS_URL,
+                                                 "SESSION_REDIS_PREFIX": prefix}))
+    assert isinstance(on_redis, RedisStore) and on_redis.prefix == prefix
+    with pytest.raises(ConfigurationError, match="SESSION_CACHE_URL") as caught:
+        open_cache(Settings(cache_url="memcached://127.0.0.1:11211"))
+    assert isinstance(caught.value, ValueError)

@@ -1,0 +1,205 @@
+"""What the contract suite does not check about the redis engine: layout, TTLs, round trips, failures."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import redis
+
+from tests import servers
+from wsgisession import _lifecycle
+from wsgisession.backends.server_side import StoreBackend
+from wsgisession.errors import ConfigurationError, StoreError
+from wsgisession.session import Pending
+from wsgisession.settings import Settings
+from wsgisession.stores.base import Change
+from wsgisession.stores.redis import RedisStore
+from wsgisession.stores.redis_client import client_from_url
+
+A = "a" * 64
+#: Nothing listens on port 1 of the loopback interface.
+DEAD_URL = "redis://127.0.0.1:1/0"
+
+
+class CountingRedis(redis.Redis):  # type: ignore[type-arg,unused-ignore]
+    """The real client, recording the name of every command it sends."""
+
+    commands: list[str]
+
+    def execute_command(self, *args: Any, **options: Any) -> Any:
+        self.commands.append(str(args[0]).upper())
+        return super().execute_command(*args, **options)
+
+
+@pytest.fixture
+def prefix() -> Iterator[str]:
+    servers.require_redis()
+    unique = f"wsgisession-test-{uuid.uuid4().hex[:12]}"
+    yield unique
+    client = redis.Redis.from_url(servers.REDIS_URL)
+    keys = list(client.scan_iter(match=f"{unique}*", count=500))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
+@pytest.fixture
+def client() -> Iterator[CountingRedis]:
+    counting = CountingRedis(connection_pool=client_from_url(servers.REDIS_URL).connection_pool)
+    counting.commands = []
+    yield counting
+    counting.connection_pool.disconnect()
+
+
+@pytest.fixture
+def store(client: CountingRedis, prefix: str) -> RedisStore:
+    return RedisStore(client, prefix)
+
+
+def create(store: RedisStore, record_id: str, data: dict[str, str], expires_at: float | None = None) -> None:
+    expires_at = time.time() + 600 if expires_at is None else expires_at
+    assert store.save(record_id, Change(set=data, replace=True, create=True, meta='{"c":1}', expires_at=expires_at))
+
+
+def test_the_redis_key_expires_with_the_session(store: RedisStore, client: CountingRedis) -> None:
+    create(store, A, {"x": "1"}, expires_at=time.time() + 600)
+    assert client.pttl(store.key(A)) == pytest.approx(600_000, abs=2_000)
+    store.save(A, Change(set={"x": "2"}, meta='{"c":1}', expires_at=time.time() + 1200))
+    assert client.pttl(store.key(A)) == pytest.approx(1_200_000, abs=2_000)
+
+
+def test_a_session_saved_already_expired_leaves_no_key(store: RedisStore, client: CountingRedis) -> None:
+    create(store, A, {"x": "1"}, expires_at=time.time() - 5)
+    assert client.exists(store.key(A)) == 0
+    assert store.load(A) is None
+
+
+def test_redis_holds_the_session_under_a_hash_of_its_key(store: RedisStore, client: CountingRedis,
+                                                         prefix: str) -> None:
+    key = _lifecycle.new_session_key()
+    now = time.time()
+    pending = Pending(key=key, is_new=True, changed={"user": '"bob"'}, deleted=frozenset(), expiry=None,
+                      created_at=now, expires_at=now + 600, loaded=None, version=None, retired_key=None,
+                      all_data=lambda: {"user": '"bob"'})
+    assert StoreBackend(store).save(pending) == key
+    names = [name.decode() for name in client.scan_iter(match=f"{prefix}*")]
+    assert names == [f"{prefix}:{_lifecycle.record_id(key)}"]
+    stored = client.hgetall(names[0])
+    assert key.encode() not in b" ".join([*stored, *stored.values()])
+    loaded = StoreBackend(store).load(key, time.time())
+    assert loaded is not None
+    assert loaded.data == {"user": '"bob"'}
+
+
+def test_load_save_and_delete_are_one_command_each(store: RedisStore, client: CountingRedis) -> None:
+    create(store, A, {"x": "1"})  # the first save may also load the script into Redis
+    client.commands.clear()
+    store.load(A)
+    assert client.commands == ["HGETALL"]
+    client.commands.clear()
+    assert store.save(A, Change(set={"y": "2"}, deleted=frozenset({"x"}), meta="{}", expires_at=time.time() + 60))
+    assert client.commands == ["EVALSHA"]
+    client.commands.clear()
+    store.delete(A)
+    assert client.commands == ["UNLINK"]
+
+
+def test_a_save_after_a_delete_does_not_bring_the_session_back(store: RedisStore, client: CountingRedis) -> None:
+    create(store, A, {"user": '"bob"'})
+    store.delete(A)
+    assert store.save(A, Change(set={"cart": "[]"}, meta="{}", expires_at=time.time() + 600)) is False
+    assert client.exists(store.key(A)) == 0
+
+
+def test_keys_named_like_bookkeeping_fields_round_trip(store: RedisStore) -> None:
+    expires_at = time.time() + 600
+    data = {"meta": '"m"', "exp": "1", "ver": '"v"', "k:x": "2", "k:": "3", "": "4"}
+    store.save(A, Change(set=data, replace=True, create=True, meta='{"c":7}', expires_at=expires_at))
+    store.save(A, Change(set={"ver": '"w"'}, deleted=frozenset({"k:x"}), meta='{"c":8}', expires_at=expires_at))
+    record = store.load(A)
+    assert record is not None
+    assert record.data == {"meta": '"m"', "exp": "1", "ver": '"w"', "k:": "3", "": "4"}
+    assert record.meta == '{"c":8}'
+    assert record.expires_at == pytest.approx(expires_at, abs=0.001)
+    assert record.version == 2
+
+
+def test_sessions_with_thousands_of_keys_save_and_shrink(store: RedisStore) -> None:
+    many = {f"key{i}": str(i) for i in range(5000)}
+    create(store, A, many)
+    store.save(A, Change(set={"kept": "1"}, deleted=frozenset(many), meta="{}", expires_at=time.time() + 600))
+    record = store.load(A)
+    assert record is not None
+    assert record.data == {"kept": "1"}
+
+
+def test_a_client_that_decodes_responses_works_too(prefix: str) -> None:
+    client = redis.Redis.from_url(servers.REDIS_URL, decode_responses=True)
+    store = RedisStore(client, prefix)
+    create(store, A, {"naïve": '"✓"'})
+    record = store.load(A)
+    assert record is not None
+    assert record.data == {"naïve": '"✓"'}
+    client.close()
+
+
+@pytest.mark.parametrize("operation", ["load", "save", "delete"])
+def test_an_unreachable_redis_fails_fast_with_a_store_error(operation: str, prefix: str) -> None:
+    store = RedisStore(client_from_url(DEAD_URL), prefix)
+    calls: dict[str, Callable[[], object]] = {
+        "load": lambda: store.load(A),
+        "save": lambda: store.save(A, Change(set={"card": '"4111-secret"'}, create=True, replace=True)),
+        "delete": lambda: store.delete(A),
+    }
+    started = time.monotonic()
+    with pytest.raises(StoreError) as caught:
+        calls[operation]()
+    assert time.monotonic() - started < 3
+    assert (caught.value.store, caught.value.operation) == ("redis", operation)
+    assert isinstance(caught.value.__cause__, redis.ConnectionError)
+    assert "secret" not in str(caught.value)
+
+
+def test_the_redis_engine_never_falls_back_to_a_local_redis() -> None:
+    with pytest.raises(ConfigurationError, match="SESSION_REDIS_URL"):
+        RedisStore.from_settings(Settings())
+
+
+def test_from_settings_uses_the_url_and_prefix(prefix: str) -> None:
+    store = RedisStore.from_settings(Settings.from_mapping(
+        {"SESSION_ENGINE": "redis", "SESSION_REDIS_URL": servers.REDIS_URL, "SESSION_REDIS_PREFIX": prefix}))
+    create(store, A, {"x": "1"})
+    assert store.client.exists(f"{prefix}:{A}") == 1
+
+
+def test_client_from_url_sets_short_timeouts_that_the_url_may_override() -> None:
+    options = client_from_url("redis://127.0.0.1:6379/3").connection_pool.connection_kwargs
+    assert options["socket_connect_timeout"] <= 5 and options["socket_timeout"] <= 5
+    assert options["health_check_interval"] > 0
+    assert options["db"] == 3
+    overridden = client_from_url("redis://127.0.0.1:6379/0?socket_timeout=10").connection_pool.connection_kwargs
+    assert overridden["socket_timeout"] == 10
+
+
+def test_client_from_url_knows_unix_sockets_and_tls_and_refuses_the_rest() -> None:
+    unix = client_from_url("unix:///run/redis/redis.sock?db=2").connection_pool
+    assert isinstance(unix.connection_class, type) and issubclass(unix.connection_class,
+                                                                  redis.UnixDomainSocketConnection)
+    assert unix.connection_kwargs["path"] == "/run/redis/redis.sock"
+    assert issubclass(client_from_url("rediss://127.0.0.1:6380/0").connection_pool.connection_class,
+                      redis.SSLConnection)
+    with pytest.raises(ValueError, match="memcached"):
+        client_from_url("memcached://127.0.0.1:11211")
+
+
+def test_importing_wsgisession_does_not_import_redis() -> None:
+    code = ("import sys, wsgisession, wsgisession.engines, wsgisession.stores.cache;"
+            "print('redis' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
