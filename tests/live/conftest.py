@@ -53,8 +53,8 @@ class LiveServer:
         return {line.split(" ", 1)[0] for line in lines if line}
 
 
-#: ``start(app, engine)``: what the ``start_server`` fixture gives.
-StartServer = Callable[[str, str], LiveServer]
+#: ``start(app, engine, worker_class="sync")``: what the ``start_server`` fixture gives.
+StartServer = Callable[..., LiveServer]
 
 
 def free_port() -> int:
@@ -76,10 +76,12 @@ def server_environ(engine: str, workdir: Path, prefix: str) -> dict[str, str]:
     return env
 
 
-def gunicorn_command(app: str, port: int, workdir: Path) -> list[str]:
+def gunicorn_command(app: str, port: int, workdir: Path, worker_class: str) -> list[str]:
     command = [sys.executable, "-m", "gunicorn", app, "--bind", f"127.0.0.1:{port}", "--workers", "3",
-               "--worker-class", "sync", "--graceful-timeout", "5",
+               "--worker-class", worker_class, "--graceful-timeout", "5",
                "--access-logfile", str(workdir / "access.log"), "--access-logformat", "%(p)s %(r)s %(s)s"]
+    if worker_class == "gthread":  # with sync, gunicorn turns any --threads above 1 into gthread
+        command += ["--threads", "4"]
     from gunicorn.config import Config
 
     if "control_socket_disable" in Config().settings:  # gunicorn >= 25: one shared socket path otherwise
@@ -139,7 +141,7 @@ def start_server(tmp_path: Path) -> Iterator[StartServer]:
     processes: list[subprocess.Popen[bytes]] = []
     prefixes: list[str] = []
 
-    def start(app: str, engine: str) -> LiveServer:
+    def start(app: str, engine: str, worker_class: str = "sync") -> LiveServer:
         prefix = f"wsgisession-live-{uuid.uuid4().hex[:12]}"
         if engine == "redis":
             servers.require_redis()
@@ -147,7 +149,7 @@ def start_server(tmp_path: Path) -> Iterator[StartServer]:
         port = free_port()
         log = tmp_path / "gunicorn.log"
         with log.open("ab") as log_file:
-            process = subprocess.Popen(gunicorn_command(app, port, tmp_path), cwd=tmp_path,
+            process = subprocess.Popen(gunicorn_command(app, port, tmp_path, worker_class), cwd=tmp_path,
                                        env=server_environ(engine, tmp_path, prefix),
                                        stdout=log_file, stderr=subprocess.STDOUT)
         processes.append(process)

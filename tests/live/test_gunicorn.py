@@ -123,3 +123,19 @@ def test_users_table_holds_a_hash_not_the_password(start_server: StartServer) ->
         (stored,) = db.execute("SELECT password_hash FROM users WHERE username = 'bob'").fetchone()
     assert stored != PASSWORD and check_password_hash(stored, PASSWORD)
     assert PASSWORD.encode() not in server.users_db.read_bytes()
+
+
+def test_threaded_workers_keep_concurrent_clients_apart(start_server: StartServer, live_engine: str) -> None:
+    """gthread workers (4 threads each): 8 clients at once, each counter exact and its own."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    server = start_server("examples.counter:app", live_engine, worker_class="gthread")
+
+    def run_client(_: int) -> list[int]:
+        client = requests.Session()
+        return [count(client, server) for _ in range(20)]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(run_client, range(8)))
+    assert results == [list(range(1, 21))] * 8
+    assert_store_used(server)
