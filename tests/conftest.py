@@ -24,16 +24,6 @@ ENGINE_IDS = ["db", "cache", "cached_db", "file", "signed_cookies", "redis",
 STORE_IDS = [engine_id for engine_id in ENGINE_IDS if engine_id != "signed_cookies"]
 
 
-def _drop_redis_keys(url: str, prefix: str) -> None:
-    import redis
-
-    client = redis.Redis.from_url(url)
-    keys = list(client.scan_iter(match=f"{prefix}*", count=500))
-    if keys:
-        client.delete(*keys)
-    client.close()
-
-
 def _drop_table(url: str, table: str) -> None:
     import sqlalchemy
 
@@ -57,7 +47,7 @@ def engine_settings_factory(tmp_path: Path) -> Iterator[Callable[[str], dict[str
             settings.update(SESSION_DB_URL=f"sqlite:///{tmp_path / 'sessions.sqlite3'}", SESSION_DB_TABLE=table)
         if engine_id in ("redis", "cache-redis", "cached_db"):
             servers.require_redis()
-            cleanups.append(lambda: _drop_redis_keys(servers.REDIS_URL, prefix))
+            cleanups.append(lambda: servers.drop_redis_keys(prefix))
         if engine_id == "db-postgres":
             servers.require_sql(servers.POSTGRES_URL, "PostgreSQL")
             settings.update(SESSION_DB_URL=servers.POSTGRES_URL, SESSION_DB_TABLE=table)
@@ -81,6 +71,15 @@ def engine_settings_factory(tmp_path: Path) -> Iterator[Callable[[str], dict[str
     yield make
     for cleanup in cleanups:
         cleanup()
+
+
+@pytest.fixture
+def redis_prefix() -> Iterator[str]:
+    """A Redis key prefix of this test's own; its keys are deleted afterwards."""
+    servers.require_redis()
+    prefix = f"wsgisession-test-{uuid.uuid4().hex[:12]}"
+    yield prefix
+    servers.drop_redis_keys(prefix)
 
 
 @pytest.fixture(params=ENGINE_IDS)

@@ -45,6 +45,19 @@ def require_sql(url: str, name: str) -> None:
         engine.dispose()
 
 
+def drop_redis_keys(prefix: str, url: str = REDIS_URL) -> None:
+    """Delete the keys under ``prefix`` only (SCAN + DEL; never FLUSHALL)."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        keys = list(client.scan_iter(match=f"{prefix}*", count=500))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
+
+
 def _unreachable(name: str, url: str, exc: Exception) -> None:
     pytest.fail(f"{name} is not reachable at {url} ({exc}). Start it with: {_HOW_TO_START[name]}"
                 f" or point the WSGISESSION_TEST_* variables at one.", pytrace=False)

@@ -116,19 +116,6 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
-def drop_redis_keys(prefix: str) -> None:
-    """Delete the keys under ``prefix`` only (SCAN + DEL; never FLUSHALL)."""
-    import redis
-
-    client = redis.Redis.from_url(servers.REDIS_URL)
-    try:
-        keys = list(client.scan_iter(match=f"{prefix}*", count=500))
-        if keys:
-            client.delete(*keys)
-    finally:
-        client.close()
-
-
 @pytest.fixture(params=LIVE_ENGINES)
 def live_engine(request: pytest.FixtureRequest) -> str:
     """Each engine the live tests run on."""
@@ -161,4 +148,4 @@ def start_server(tmp_path: Path) -> Iterator[StartServer]:
     for process in processes:
         stop(process)
     for prefix in prefixes:
-        drop_redis_keys(prefix)
+        servers.drop_redis_keys(prefix)

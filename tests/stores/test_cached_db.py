@@ -7,13 +7,11 @@ a few tests use the memory cache where its own behaviour is the point.
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
 
 from tests import servers
 from wsgisession.backends.server_side import StoreBackend
@@ -32,20 +30,8 @@ A = "a" * 64
 
 
 @pytest.fixture
-def prefix() -> Iterator[str]:
-    servers.require_redis()
-    unique = f"wsgisession-test-{uuid.uuid4().hex[:12]}"
-    yield unique
-    client = redis.Redis.from_url(servers.REDIS_URL)
-    keys = list(client.scan_iter(match=f"{unique}*", count=500))
-    if keys:
-        client.delete(*keys)
-    client.close()
-
-
-@pytest.fixture
-def cache(prefix: str) -> RedisStore:
-    return RedisStore(client_from_url(servers.REDIS_URL), prefix)
+def cache(redis_prefix: str) -> RedisStore:
+    return RedisStore(client_from_url(servers.REDIS_URL), redis_prefix)
 
 
 @pytest.fixture
@@ -170,8 +156,8 @@ def test_clear_expired_counts_database_rows_and_sweeps_a_memory_cache(db: SqlSto
     assert data_of(store.load("b" * 64)) == {"y": "2"}
 
 
-def test_a_cache_that_is_down_is_an_error_for_now(db: SqlStore, prefix: str) -> None:
-    store = CachedDbStore(RedisStore(client_from_url("redis://127.0.0.1:1/0"), prefix), db)
+def test_a_cache_that_is_down_is_an_error_for_now(db: SqlStore, redis_prefix: str) -> None:
+    store = CachedDbStore(RedisStore(client_from_url("redis://127.0.0.1:1/0"), redis_prefix), db)
     with pytest.raises(StoreError) as caught:
         store.load(A)
     assert caught.value.store == "redis"
@@ -191,11 +177,11 @@ def test_the_cached_db_engine_writes_through_to_redis_and_sql(
     store.db.close()
 
 
-def test_open_cache_picks_the_store_by_url_scheme(prefix: str) -> None:
+def test_open_cache_picks_the_store_by_url_scheme(redis_prefix: str) -> None:
     assert isinstance(open_cache(Settings.from_mapping({"SESSION_CACHE_URL": "memory://"})), MemoryStore)
     on_redis = open_cache(Settings.from_mapping({"SESSION_CACHE_URL": servers.REDIS_URL,
-                                                 "SESSION_REDIS_PREFIX": prefix}))
-    assert isinstance(on_redis, RedisStore) and on_redis.prefix == prefix
+                                                 "SESSION_REDIS_PREFIX": redis_prefix}))
+    assert isinstance(on_redis, RedisStore) and on_redis.prefix == redis_prefix
     with pytest.raises(ConfigurationError, match="SESSION_CACHE_URL") as caught:
         open_cache(Settings(cache_url="memcached://127.0.0.1:11211"))
     assert isinstance(caught.value, ValueError)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
+from tests.concurrency import run_in_threads
 from tests.conftest import STORE_IDS
 from wsgisession.backends.server_side import StoreBackend
 from wsgisession.engines import build_backend
@@ -112,21 +112,12 @@ def test_unicode_and_large_values_round_trip(store: Store) -> None:
 
 def test_concurrent_updates_of_different_keys_all_land(store: Store) -> None:
     create(store, A, {})
-    errors: list[BaseException] = []
 
     def writer(n: int) -> None:
-        try:
-            for i in range(5):
-                assert update(store, A, {f"t{n}-{i}": str(i)})
-        except BaseException as exc:  # collected and re-raised by the test
-            errors.append(exc)
+        for i in range(5):
+            assert update(store, A, {f"t{n}-{i}": str(i)})
 
-    threads = [threading.Thread(target=writer, args=(n,)) for n in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    run_in_threads(writer, 8)
     record = store.load(A)
     assert record is not None
     assert set(record.data) == {f"t{n}-{i}" for n in range(8) for i in range(5)}

@@ -5,7 +5,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -38,18 +37,6 @@ class CountingRedis(redis.Redis):  # type: ignore[type-arg,unused-ignore]
 
 
 @pytest.fixture
-def prefix() -> Iterator[str]:
-    servers.require_redis()
-    unique = f"wsgisession-test-{uuid.uuid4().hex[:12]}"
-    yield unique
-    client = redis.Redis.from_url(servers.REDIS_URL)
-    keys = list(client.scan_iter(match=f"{unique}*", count=500))
-    if keys:
-        client.delete(*keys)
-    client.close()
-
-
-@pytest.fixture
 def client() -> Iterator[CountingRedis]:
     counting = CountingRedis(connection_pool=client_from_url(servers.REDIS_URL).connection_pool)
     counting.commands = []
@@ -58,8 +45,8 @@ def client() -> Iterator[CountingRedis]:
 
 
 @pytest.fixture
-def store(client: CountingRedis, prefix: str) -> RedisStore:
-    return RedisStore(client, prefix)
+def store(client: CountingRedis, redis_prefix: str) -> RedisStore:
+    return RedisStore(client, redis_prefix)
 
 
 def create(store: RedisStore, record_id: str, data: dict[str, str], expires_at: float | None = None) -> None:
@@ -81,15 +68,15 @@ def test_a_session_saved_already_expired_leaves_no_key(store: RedisStore, client
 
 
 def test_redis_holds_the_session_under_a_hash_of_its_key(store: RedisStore, client: CountingRedis,
-                                                         prefix: str) -> None:
+                                                         redis_prefix: str) -> None:
     key = _lifecycle.new_session_key()
     now = time.time()
     pending = Pending(key=key, is_new=True, changed={"user": '"bob"'}, deleted=frozenset(), expiry=None,
                       created_at=now, expires_at=now + 600, loaded=None, version=None, retired_key=None,
                       all_data=lambda: {"user": '"bob"'})
     assert StoreBackend(store).save(pending) == key
-    names = [name.decode() for name in client.scan_iter(match=f"{prefix}*")]
-    assert names == [f"{prefix}:{_lifecycle.record_id(key)}"]
+    names = [name.decode() for name in client.scan_iter(match=f"{redis_prefix}*")]
+    assert names == [f"{redis_prefix}:{_lifecycle.record_id(key)}"]
     stored = client.hgetall(names[0])
     assert key.encode() not in b" ".join([*stored, *stored.values()])
     loaded = StoreBackend(store).load(key, time.time())
@@ -139,9 +126,9 @@ def test_sessions_with_thousands_of_keys_save_and_shrink(store: RedisStore) -> N
     assert record.data == {"kept": "1"}
 
 
-def test_a_client_that_decodes_responses_works_too(prefix: str) -> None:
+def test_a_client_that_decodes_responses_works_too(redis_prefix: str) -> None:
     client = redis.Redis.from_url(servers.REDIS_URL, decode_responses=True)
-    store = RedisStore(client, prefix)
+    store = RedisStore(client, redis_prefix)
     create(store, A, {"naïve": '"✓"'})
     record = store.load(A)
     assert record is not None
@@ -150,8 +137,8 @@ def test_a_client_that_decodes_responses_works_too(prefix: str) -> None:
 
 
 @pytest.mark.parametrize("operation", ["load", "save", "delete"])
-def test_an_unreachable_redis_fails_fast_with_a_store_error(operation: str, prefix: str) -> None:
-    store = RedisStore(client_from_url(DEAD_URL), prefix)
+def test_an_unreachable_redis_fails_fast_with_a_store_error(operation: str, redis_prefix: str) -> None:
+    store = RedisStore(client_from_url(DEAD_URL), redis_prefix)
     calls: dict[str, Callable[[], object]] = {
         "load": lambda: store.load(A),
         "save": lambda: store.save(A, Change(set={"card": '"4111-secret"'}, create=True, replace=True)),
@@ -171,11 +158,11 @@ def test_the_redis_engine_never_falls_back_to_a_local_redis() -> None:
         RedisStore.from_settings(Settings())
 
 
-def test_from_settings_uses_the_url_and_prefix(prefix: str) -> None:
+def test_from_settings_uses_the_url_and_prefix(redis_prefix: str) -> None:
     store = RedisStore.from_settings(Settings.from_mapping(
-        {"SESSION_ENGINE": "redis", "SESSION_REDIS_URL": servers.REDIS_URL, "SESSION_REDIS_PREFIX": prefix}))
+        {"SESSION_ENGINE": "redis", "SESSION_REDIS_URL": servers.REDIS_URL, "SESSION_REDIS_PREFIX": redis_prefix}))
     create(store, A, {"x": "1"})
-    assert store.client.exists(f"{prefix}:{A}") == 1
+    assert store.client.exists(f"{redis_prefix}:{A}") == 1
 
 
 def test_client_from_url_sets_short_timeouts_that_the_url_may_override() -> None:

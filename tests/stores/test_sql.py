@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -13,6 +12,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from tests.concurrency import run_in_threads
 from wsgisession.errors import ConfigurationError, StoreError
 from wsgisession.settings import Settings
 from wsgisession.stores.base import Change
@@ -63,23 +63,14 @@ def test_guarded_updates_from_a_stale_base_all_land(store: SqlStore) -> None:
     create(store, A, {"base": "0"})
     loaded = store.load(A)
     assert loaded is not None
-    errors: list[BaseException] = []
 
     def writer(n: int) -> None:
-        try:
-            for i in range(25):
-                change = Change(set={f"t{n}-{i}": str(i)}, meta="{}", expires_at=time.time() + 600,
-                                base=loaded.data, version=loaded.version)
-                assert store.save(A, change) is True
-        except BaseException as exc:  # collected and re-raised by the test
-            errors.append(exc)
+        for i in range(25):
+            change = Change(set={f"t{n}-{i}": str(i)}, meta="{}", expires_at=time.time() + 600,
+                            base=loaded.data, version=loaded.version)
+            assert store.save(A, change) is True
 
-    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    run_in_threads(writer, 4)
     record = store.load(A)
     assert record is not None
     assert set(record.data) == {"base"} | {f"t{n}-{i}" for n in range(4) for i in range(25)}
