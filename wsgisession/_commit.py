@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from . import _lifecycle, cookies
-from .session import Session
+from .session import Pending, Session
 
 logger = logging.getLogger("wsgisession")
 
@@ -13,23 +13,32 @@ Header = tuple[str, str]
 
 
 def commit(session: Session, status: int) -> list[Header]:
-    """Save the session if it must be, and return the headers the response needs.
+    """Save or touch the session if it must be, and return the headers the response needs.
 
     Called when the application calls ``start_response``. Raises StoreError,
-    SessionDataError or CookieTooLargeError before any header is sent.
+    SessionDataError or CookieTooLargeError before any header is sent. A session
+    lock taken for this request is released here, whatever happens.
     """
     if not session.accessed and not session._ctx.settings.save_every_request:
         return []
+    try:
+        return _commit(session, status)
+    finally:
+        session._release_lock()
+
+
+def _commit(session: Session, status: int) -> list[Header]:
     session._load()
-    outcome = _lifecycle.decide(
-        accessed=session.accessed, wants_save=session._wants_save(), empty=session.is_empty(),
-        had_cookie=session._had_cookie, status=status,
-    )
+    now = session._ctx.clock()
+    wants_save = session._wants_save()
+    empty = session.is_empty()
+    outcome = _lifecycle.decide(accessed=session.accessed, wants_save=wants_save, empty=empty,
+                                had_cookie=session._had_cookie, status=status)
     headers: list[Header] = []
     if outcome.delete_cookie:
         headers.append(cookies.delete_cookie_header(session._ctx.settings))
-    elif outcome.save:
-        cookie = _save(session)
+    elif outcome.save or (not wants_save and not empty and status < 500 and session._due_for_touch(now)):
+        cookie = _write(session, now, touch=not outcome.save)
         if cookie is not None:
             headers.append(cookie)
     if outcome.vary:
@@ -41,29 +50,37 @@ def commit_late(session: Session, status: int | None) -> None:
     """Save changes made while the body was being sent (no cookie can be set any more).
 
     ``status`` is the response's status (None if the app never started one): nothing
-    is saved for a server error, as at the commit point.
+    is saved for a server error, as at the commit point. Releases a lock still held.
     """
-    if status is None or status >= 500:
-        return
-    if session._data is None or not session._wants_save() or session.is_empty():
-        return
-    if session._key is None or session._key_is_new:
-        logger.warning("session changed after the response started, for a key the browser does not hold; dropped")
-        return
-    _save(session)
+    try:
+        if status is None or status >= 500:
+            return
+        if session._data is None or not session._wants_save() or session.is_empty():
+            return
+        if session._key is None or session._key_is_new:
+            logger.warning("session changed after the response started, for a key the browser does not hold;"
+                           " dropped")
+            return
+        _write(session, session._ctx.clock(), touch=False)
+    finally:
+        session._release_lock()
 
 
-def _save(session: Session) -> Header | None:
-    settings = session._ctx.settings
-    now = session._ctx.clock()
+def _write(session: Session, now: float, *, touch: bool) -> Header | None:
+    """Save (or only renew the expiry of) the session; the Set-Cookie header to send, if any."""
     pending = session._pending(now)
-    value = session._ctx.backend.save(pending)
+    backend = session._ctx.backend
+    value = backend.touch(pending) if touch else backend.save(pending)
     if value is None:
         return None
-    if _lifecycle.expire_at_browser_close(pending.expiry, settings.expire_at_browser_close):
-        header = cookies.set_cookie_header(settings, value, None, None)
-    else:
-        max_age = _lifecycle.expiry_age(pending.expiry, now, settings.cookie_age)
-        header = cookies.set_cookie_header(settings, value, max_age, now + max_age)
+    header = _cookie_header(session, pending, value, now)
     session._saved(pending)
     return header
+
+
+def _cookie_header(session: Session, pending: Pending, value: str, now: float) -> Header:
+    settings = session._ctx.settings
+    if _lifecycle.expire_at_browser_close(pending.expiry, settings.expire_at_browser_close):
+        return cookies.set_cookie_header(settings, value, None, None)
+    max_age = _lifecycle.expiry_age(pending.expiry, now, settings.cookie_age)
+    return cookies.set_cookie_header(settings, value, max_age, now + max_age)

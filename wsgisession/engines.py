@@ -10,7 +10,7 @@ from .backends.server_side import StoreBackend
 from .errors import ConfigurationError, SettingProblem
 from .serializers import SERIALIZERS, Serializer
 from .settings import Settings
-from .stores.base import Store
+from .stores.base import Locks, Store
 
 #: Engine name -> "module:attribute" of a callable taking Settings.
 ENGINES: dict[str, str] = {
@@ -31,10 +31,17 @@ def build_backend(settings: Settings) -> SessionBackend:
     if isinstance(made, SessionBackend):
         return made
     if isinstance(made, Store):
-        return StoreBackend(made)
+        return _store_backend(made, settings)
     received = f"{type(made).__name__} from {settings.engine!r}"
     raise ConfigurationError([SettingProblem(
         "SESSION_ENGINE", "a callable returning a Store (load, save, delete)", received)])
+
+
+def _store_backend(store: Store, settings: Settings) -> StoreBackend:
+    if settings.locking and not isinstance(store, Locks):
+        raise ConfigurationError([SettingProblem(
+            "SESSION_LOCKING", f"False: the {settings.engine} engine cannot lock sessions", "True")])
+    return StoreBackend(store, settings.lock_timeout if settings.locking else None)
 
 
 def build_serializer(settings: Settings) -> Serializer:

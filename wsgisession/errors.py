@@ -54,6 +54,21 @@ class StoreError(WSGISessionError):
         super().__init__(f"session store {store!r} failed to {operation}: {detail}")
 
 
+class LockTimeoutError(StoreError):
+    """``SESSION_LOCKING``: another request held the session longer than ``SESSION_LOCK_TIMEOUT``."""
+
+    def __init__(self, store: str, waited: float) -> None:
+        super().__init__(store, "lock the session", f"another request held it for more than {waited:g} s")
+
+
+class LockLostError(StoreError):
+    """``SESSION_LOCKING``: the request's lock on its session ran out before the save; nothing was saved."""
+
+    def __init__(self, store: str) -> None:
+        super().__init__(store, "save under the session lock",
+                         "the lock expired (the request outlived SESSION_LOCK_TIMEOUT); nothing was saved")
+
+
 class SessionDataError(WSGISessionError, TypeError):
     """A session value cannot be serialized; nothing was written."""
 

@@ -58,7 +58,11 @@ class SessionMiddleware:
                 extra = commit(session, status_code)
             return start_response(status, _merge(headers, extra), exc_info)
 
-        result = self.app(environ, session_start_response)
+        try:
+            result = self.app(environ, session_start_response)
+        except BaseException:
+            session._release_lock()
+            raise
         if extra is not None and not session.accessed:
             return result  # started without touching the session: nothing more can happen to it
         return ClosingIterator(result, lambda: commit_late(session, status_code))

@@ -52,6 +52,8 @@ class Pending:
     version: int | None
     #: A key to delete once this save landed (the key ``cycle_key`` replaced).
     retired_key: str | None
+    #: The token of the lock held on ``key`` (``SESSION_LOCKING``), if any.
+    lock_token: str | None
     #: Every value, serialized: for back ends that write the whole session.
     all_data: Callable[[], dict[str, str]]
 
@@ -70,10 +72,12 @@ class Session(MutableMapping[str, Any]):
         "_ctx",
         "_data",
         "_dirty",
+        "_expires_at",
         "_expiry",
         "_had_cookie",
         "_key",
         "_key_is_new",
+        "_lock",
         "_retired_key",
         "_snapshot",
         "_version",
@@ -89,6 +93,8 @@ class Session(MutableMapping[str, Any]):
     _key_is_new: bool
     _retired_key: str | None
     _expiry: _lifecycle.Expiry
+    _expires_at: float
+    _lock: tuple[str, str] | None
     _created_at: float
     _version: int | None
     _had_cookie: bool
@@ -112,13 +118,14 @@ class Session(MutableMapping[str, Any]):
         value = cookies.read_session_cookie(self._cookie_header, self._ctx.settings.cookie_name)
         self._had_cookie = value is not None
         loaded = self._ctx.backend.load(value, now) if value else None
+        self._lock = (loaded.key, loaded.lock_token) if loaded is not None and loaded.lock_token else None
         data = self._decode(loaded.data) if loaded is not None else None
         if loaded is None or data is None:
             self._start_empty(now)
         else:
             self._data, self._snapshot = data, loaded.data
             self._key, self._expiry, self._created_at = loaded.key, loaded.expiry, loaded.created_at
-            self._version = loaded.version
+            self._expires_at, self._version = loaded.expires_at, loaded.version
             self._dirty = set()
             self._key_is_new, self._retired_key = False, None
         return self._data  # type: ignore[return-value]  # set by either branch
@@ -134,7 +141,7 @@ class Session(MutableMapping[str, Any]):
     def _start_empty(self, now: float) -> None:
         self._data, self._snapshot, self._dirty = {}, {}, set()
         self._key, self._key_is_new, self._retired_key = None, False, None
-        self._expiry, self._created_at, self._version = None, now, None
+        self._expiry, self._created_at, self._version, self._expires_at = None, now, None, 0.0
 
     # --- the mapping -----------------------------------------------------------------
 
@@ -311,11 +318,32 @@ class Session(MutableMapping[str, Any]):
         return Pending(key=key, is_new=is_new, changed=changed, deleted=deleted, expiry=self._expiry,
                        created_at=self._created_at, expires_at=_lifecycle.expires_at(self._expiry, now, age),
                        loaded=None if is_new else self._snapshot, version=self._version,
-                       retired_key=self._retired_key, all_data=self._serialize_all)
+                       retired_key=self._retired_key, lock_token=self._lock_token_for(key, is_new),
+                       all_data=self._serialize_all)
+
+    def _lock_token_for(self, key: str, is_new: bool) -> str | None:
+        if self._lock is None or is_new or self._lock[0] != key:
+            return None
+        return self._lock[1]
+
+    def _due_for_touch(self, now: float) -> bool:
+        """True when an unchanged, stored session's idle expiry is due for renewal."""
+        if self._key is None or self._key_is_new or isinstance(self._expiry, datetime):
+            return False
+        renewed = _lifecycle.expires_at(self._expiry, now, self._ctx.settings.cookie_age)
+        return renewed - self._expires_at >= self._ctx.settings.touch_interval
+
+    def _release_lock(self) -> None:
+        """Release the session lock taken at load (SESSION_LOCKING); safe to call twice."""
+        if self._data is not None and self._lock is not None:
+            key, token = self._lock
+            self._lock = None
+            self._ctx.backend.release(key, token)
 
     def _saved(self, pending: Pending, version: int | None = None) -> None:
         """Record that ``pending`` landed: later changes are measured from here."""
         self._key, self._key_is_new, self._retired_key = pending.key, False, None
+        self._expires_at = pending.expires_at
         if pending.is_new:
             self._snapshot = dict(pending.changed)
         else:

@@ -62,6 +62,12 @@ class Settings:
     redis_url: str | None = None
     #: SESSION_REDIS_PREFIX
     redis_prefix: str = "session"
+    #: SESSION_TOUCH_INTERVAL: a read renews the idle expiry at most this often (seconds).
+    touch_interval: int = 60
+    #: SESSION_LOCKING: requests of one session load-modify-save one after another.
+    locking: bool = False
+    #: SESSION_LOCK_TIMEOUT: how long a request waits for, and may hold, a session's lock (seconds).
+    lock_timeout: float = 10.0
 
     @classmethod
     def from_mapping(cls, mapping: Mapping[str, Any] | None = None) -> Settings:
@@ -90,6 +96,16 @@ def _bool(value: Any) -> bool:
 def _positive_int(value: Any) -> int:
     _check(isinstance(value, int) and not isinstance(value, bool) and value > 0, "a positive int (seconds)")
     return int(value)
+
+
+def _non_negative_int(value: Any) -> int:
+    _check(isinstance(value, int) and not isinstance(value, bool) and value >= 0, "an int >= 0 (seconds)")
+    return int(value)
+
+
+def _positive_seconds(value: Any) -> float:
+    _check(isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0, "a number > 0 (seconds)")
+    return float(value)
 
 
 def _text(value: Any) -> str:
@@ -185,6 +201,9 @@ _TABLE: dict[str, tuple[str | None, Callable[[Any], Any]]] = {
     "SESSION_FILE_PATH": ("file_path", _text),
     "SESSION_REDIS_URL": ("redis_url", _optional(_url("redis", "rediss", "unix"))),
     "SESSION_REDIS_PREFIX": ("redis_prefix", _text),
+    "SESSION_TOUCH_INTERVAL": ("touch_interval", _non_negative_int),
+    "SESSION_LOCKING": ("locking", _bool),
+    "SESSION_LOCK_TIMEOUT": ("lock_timeout", _positive_seconds),
     "SESSION_REDIS_HOST": (None, _optional_text),
     "SESSION_REDIS_PORT": (None, _optional(_port)),
     "SESSION_REDIS_DB": (None, _optional(_db_number)),
@@ -248,6 +267,9 @@ def _cross_checks(settings: Settings) -> list[SettingProblem]:
     if settings.engine == "redis" and not settings.redis_url:
         problems.append(SettingProblem("SESSION_REDIS_URL", "a Redis URL (or SESSION_REDIS_HOST) for the redis engine",
                                        "none"))
+    if settings.locking and settings.engine == "signed_cookies":
+        problems.append(SettingProblem("SESSION_LOCKING", "False with signed_cookies (a cookie cannot be locked)",
+                                       "True"))
     if settings.cookie_samesite == "None" and not settings.cookie_secure:
         problems.append(SettingProblem("SESSION_COOKIE_SAMESITE", 'SESSION_COOKIE_SECURE=True with SameSite "None"'
                                        " (browsers drop such cookies otherwise)", "'None' without Secure"))

@@ -28,8 +28,12 @@ class Loaded:
     data: dict[str, str]
     expiry: Expiry
     created_at: float
+    #: When the stored session expires (Unix time): touches are counted from it.
+    expires_at: float
     #: The store's version of the record, if it keeps one.
     version: int | None = None
+    #: The lock's token, when the back end locked the session for this request.
+    lock_token: str | None = None
 
 
 class SessionBackend(ABC):
@@ -49,6 +53,16 @@ class SessionBackend(ABC):
     @abstractmethod
     def delete(self, key: str) -> None:
         """Forget the session ``key`` (``flush()``); a no-op where the data lives in the cookie."""
+
+    def touch(self, pending: Pending) -> str | None:
+        """Renew the expiry of an unchanged session; return the cookie value to send, or None.
+
+        By default a save: right where the expiry travels inside the cookie.
+        """
+        return self.save(pending)
+
+    def release(self, key: str, token: str) -> None:
+        """Release the lock ``load`` took for this request (``SESSION_LOCKING``)."""
 
     def clear_expired(self, now: float) -> int | None:
         """Delete expired sessions; return how many, or None where the store expires them itself."""

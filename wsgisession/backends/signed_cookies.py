@@ -83,4 +83,4 @@ def _from_payload(payload: Any) -> Loaded | None:
         expiry, created_at = _lifecycle.decode_meta(meta)
     except ValueError:
         return None
-    return Loaded(key, data, expiry, created_at)
+    return Loaded(key, data, expiry, created_at, float(expires))

@@ -17,10 +17,11 @@ disk full, permission denied), ``from`` the original exception.
 
 from __future__ import annotations
 
+import enum
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
 #: What a record id looks like: stores may rely on it (and the file store checks it).
 RECORD_ID_PATTERN = re.compile(r"[0-9a-f]{64}")
@@ -62,6 +63,10 @@ class Change:
     #: ``version``, and merge onto the current record when the version moved on.
     base: Mapping[str, str] | None = None
     version: int | None = None
+    #: Set when the request holds the record's lock (``SESSION_LOCKING``): the store
+    #: applies the change only while this token still holds the lock, and raises
+    #: :class:`~wsgisession.errors.LockLostError` otherwise (fencing).
+    lock_token: str | None = None
 
     def apply_to(self, data: Mapping[str, str]) -> dict[str, str]:
         """Return ``data`` with this change applied (for stores that merge in Python)."""
@@ -86,6 +91,64 @@ class Store(Protocol):
 
     def delete(self, record_id: str) -> None:
         """Remove the record; deleting a missing record is not an error."""
+        ...
+
+
+@runtime_checkable
+class Touches(Protocol):
+    """A store that can renew a record's expiry without rewriting its data."""
+
+    def touch(self, record_id: str, expires_at: float) -> bool:
+        """Move the record's expiry to ``expires_at``; False if the record is gone."""
+        ...
+
+
+@runtime_checkable
+class Locks(Protocol):
+    """A store that can lock one record for the length of a request (``SESSION_LOCKING``).
+
+    A lock is a lease: it ends by itself ``lease`` seconds after it was taken, so a
+    crashed worker never leaves a session locked for longer than that.
+    """
+
+    def acquire(self, record_id: str, lease: float, wait: float) -> str | None:
+        """Lock the record and return the lock's token, or None if there is no such record.
+
+        Wait up to ``wait`` seconds for another holder; then raise
+        :class:`~wsgisession.errors.LockTimeoutError`.
+        """
+        ...
+
+    def release(self, record_id: str, token: str) -> None:
+        """Release the lock if ``token`` still holds it; otherwise do nothing."""
+        ...
+
+
+class Tombstone(enum.Enum):
+    """What a cache holds for a record deleted moments ago (see :class:`CachesRecords`)."""
+
+    GONE = "gone"
+
+
+@runtime_checkable
+class CachesRecords(Protocol):
+    """A store that can be the cache in front of a database (the ``cached_db`` engine).
+
+    Cached records carry the database's version, so a slow reader can never replace a
+    newer copy with an older one, and a deleted record leaves a tombstone for a while,
+    so a reader that fetched it just before the delete cannot bring it back.
+    """
+
+    def load_cached(self, record_id: str) -> Record | None | Literal[Tombstone.GONE]:
+        """The cached copy, None on a miss, or ``Tombstone.GONE`` for a record deleted recently."""
+        ...
+
+    def store_record(self, record_id: str, record: Record) -> None:
+        """Cache ``record`` whole, unless the cache holds a tombstone or a version >= ``record.version``."""
+        ...
+
+    def bury(self, record_id: str, ttl: float) -> None:
+        """Replace the cached copy with a tombstone that lasts ``ttl`` seconds."""
         ...
 
 

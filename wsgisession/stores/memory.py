@@ -7,9 +7,12 @@ layer of something else, not behind a multi-worker server.
 
 from __future__ import annotations
 
+import secrets
 import threading
 import time
+from dataclasses import replace
 
+from ..errors import LockLostError, LockTimeoutError
 from .base import Change, Record
 
 #: Expired records are swept after this many saves.
@@ -17,18 +20,25 @@ SWEEP_EVERY = 1000
 
 
 class MemoryStore:
-    """Records in a dict guarded by a lock; expired ones swept every :data:`SWEEP_EVERY` saves."""
+    """Records in a dict guarded by a lock; expired ones swept every :data:`SWEEP_EVERY` saves.
+
+    Session locks (``SESSION_LOCKING``) are leases kept beside the records; waiters
+    sleep on a condition until the holder releases or the lease runs out.
+    """
 
     def __init__(self) -> None:
         self._records: dict[str, Record] = {}
-        self._lock = threading.Lock()
+        self._leases: dict[str, tuple[str, float]] = {}  # record id -> (token, monotonic deadline)
+        self._changed = threading.Condition()
         self._saves = 0
 
     def load(self, record_id: str) -> Record | None:
         return self._records.get(record_id)
 
     def save(self, record_id: str, change: Change) -> bool:
-        with self._lock:
+        with self._changed:
+            if change.lock_token is not None and not self._holds(record_id, change.lock_token):
+                raise LockLostError("memory")
             current = self._records.get(record_id)
             if current is None and not change.create:
                 return False
@@ -40,16 +50,51 @@ class MemoryStore:
                 self._sweep(time.time())
         return True
 
+    def touch(self, record_id: str, expires_at: float) -> bool:
+        with self._changed:
+            current = self._records.get(record_id)
+            if current is None:
+                return False
+            self._records[record_id] = replace(current, expires_at=expires_at)
+        return True
+
     def delete(self, record_id: str) -> None:
-        with self._lock:
+        with self._changed:
             self._records.pop(record_id, None)
 
+    def acquire(self, record_id: str, lease: float, wait: float) -> str | None:
+        deadline = time.monotonic() + wait
+        with self._changed:
+            while True:
+                if record_id not in self._records:
+                    return None
+                now = time.monotonic()
+                holder = self._leases.get(record_id)
+                if holder is None or holder[1] <= now:
+                    token = secrets.token_hex(16)
+                    self._leases[record_id] = (token, now + lease)
+                    return token
+                if now >= deadline:
+                    raise LockTimeoutError("memory", wait)
+                self._changed.wait(min(deadline, holder[1]) - now)
+
+    def release(self, record_id: str, token: str) -> None:
+        with self._changed:
+            if self._holds(record_id, token):
+                del self._leases[record_id]
+                self._changed.notify_all()
+
     def clear_expired(self, now: float) -> int:
-        with self._lock:
+        with self._changed:
             return self._sweep(now)
+
+    def _holds(self, record_id: str, token: str) -> bool:
+        holder = self._leases.get(record_id)
+        return holder is not None and holder[0] == token and holder[1] > time.monotonic()
 
     def _sweep(self, now: float) -> int:
         dead = [record_id for record_id, record in self._records.items() if record.expires_at < now]
         for record_id in dead:
             del self._records[record_id]
+            self._leases.pop(record_id, None)
         return len(dead)
