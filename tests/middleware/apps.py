@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from datetime import timedelta
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl
 
@@ -32,6 +33,8 @@ def _act(session: Session, path: str, query: dict[str, str]) -> Any:
         session.cycle_key()
     elif path == "/expiry":
         session.set_expiry(int(query["seconds"]))
+    elif path == "/deadline":
+        session.set_expiry(timedelta(seconds=int(query["seconds"])))
     elif path == "/key":
         return session.session_key
     elif path == "/untouched":
