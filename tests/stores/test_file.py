@@ -9,6 +9,7 @@ import os
 import resource
 import signal
 import stat
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import Any
 import pytest
 
 from wsgisession.engines import build_backend
-from wsgisession.errors import ConfigurationError, StoreError
+from wsgisession.errors import ConfigurationError, LockLostError, LockTimeoutError, StoreError
 from wsgisession.settings import Settings
 from wsgisession.stores.base import Change
 from wsgisession.stores.file import FileStore
@@ -69,10 +70,13 @@ def test_hostile_record_ids_touch_no_file(record_id: str, store: FileStore, tmp_
     assert store.save(record_id, new({"evil": "1"})) is False
     assert store.load(record_id) is None
     store.delete(record_id)
+    assert store.touch(record_id, time.time() + 3600) is False
+    assert store.acquire(record_id, 10, 0.1) is None
+    store.release(record_id, "0" * 32)
 
     assert snapshot(tmp_path) == before
     security = [r for r in caplog.records if r.name == "wsgisession.security"]
-    assert len(security) == 3
+    assert len(security) == 6
     assert all(record_id not in r.getMessage() for r in security if record_id)
 
 
@@ -87,9 +91,12 @@ def test_a_symlink_planted_in_the_folder_is_not_followed(store: FileStore, folde
     assert store.load(A) is None
     assert store.save(A, new({"evil": "1"})) is False
     store.delete(A)
+    assert store.touch(A, time.time() + 3600) is False
+    assert store.acquire(A, 10, 0.1) is None
+    store.release(A, "0" * 32)
 
     assert outside.read_bytes() == before
-    assert len([r for r in caplog.records if r.name == "wsgisession.security"]) == 3
+    assert len([r for r in caplog.records if r.name == "wsgisession.security"]) == 6
 
 
 # --- what lands on disk ----------------------------------------------------------------
@@ -107,7 +114,10 @@ def test_session_files_are_private_and_compact_json(store: FileStore, folder: Pa
 
 @pytest.mark.parametrize("content", [b"{not json", b"\xff\xfe\x00", b"[]", b'{"m": "", "e": 1, "v": 1}',
                                      b'{"m": "", "e": "soon", "v": 1, "d": {}}',
-                                     b'{"m": "", "e": 1, "v": 1, "d": {"k": 5}}', b""])
+                                     b'{"m": "", "e": 1, "v": 1, "d": {"k": 5}}', b"",
+                                     b'{"m": "", "e": 1, "v": 1, "d": {}, "lt": "t"}',
+                                     b'{"m": "", "e": 1, "v": 1, "d": {}, "lt": 5, "lx": 1}',
+                                     b'{"m": "", "e": 1, "v": 1, "d": {}, "lt": "t", "lx": true}'])
 def test_a_corrupted_file_loads_as_no_session_with_a_warning(content: bytes, store: FileStore, folder: Path,
                                                              caplog: pytest.LogCaptureFixture) -> None:
     (folder / f"wsgisession-{A}").write_bytes(content)
@@ -126,6 +136,133 @@ def test_a_corrupted_file_is_replaced_by_a_new_session(store: FileStore, folder:
     assert store.save(A, new({"x": "1"})) is True
     record = store.load(A)
     assert record is not None and record.data == {"x": "1"}
+
+
+# --- touch and session locks ----------------------------------------------------------
+
+
+def on_disk(folder: Path, record_id: str = A) -> dict[str, Any]:
+    content: dict[str, Any] = json.loads((folder / f"wsgisession-{record_id}").read_text())
+    return content
+
+
+def test_touch_moves_only_the_expiry(store: FileStore, folder: Path) -> None:
+    store.save(A, new({"x": "1"}))
+    store.save(A, edit({"y": "2"}))
+    token = store.acquire(A, 30, 0.1)
+    before = on_disk(folder)
+    later = time.time() + 7200
+
+    assert store.touch(A, later) is True
+
+    after = on_disk(folder)
+    assert after.pop("e") == pytest.approx(later) and before.pop("e") != after.get("e")
+    assert after == before  # data, metadata, version and lease
+    assert after["v"] == 2 and after["lt"] == token
+
+
+def test_a_save_without_a_token_keeps_the_lease_of_another_request(store: FileStore, folder: Path) -> None:
+    store.save(A, new({"x": "1"}))
+    token = store.acquire(A, 30, 0.1)
+    assert token is not None
+
+    assert store.save(A, edit({"other": "1"})) is True  # a request that does not lock
+    assert store.save(A, new({"replaced": "1"})) is True  # replace: the data, not the lease
+    assert on_disk(folder)["lt"] == token
+    with pytest.raises(LockTimeoutError):
+        store.acquire(A, 30, 0.1)
+
+    assert store.save(A, Change(set={"mine": "1"}, meta='{"c":3}', expires_at=time.time() + 600,
+                                lock_token=token)) is True
+    store.release(A, token)
+    record = store.load(A)
+    assert record is not None and record.data == {"replaced": "1", "mine": "1"}
+    assert "lt" not in on_disk(folder)
+
+
+def test_a_save_with_a_token_that_does_not_hold_the_lease_saves_nothing(store: FileStore) -> None:
+    store.save(A, new({"x": "1"}))
+    token = store.acquire(A, 30, 0.1)
+    assert token is not None
+    stale = Change(set={"x": "2"}, meta='{"c":3}', expires_at=time.time() + 600, lock_token="0" * 32)
+    with pytest.raises(LockLostError):
+        store.save(A, stale)
+    store.release(A, token)
+    with pytest.raises(LockLostError):
+        store.save(A, Change(set={"x": "2"}, meta='{"c":3}', expires_at=time.time() + 600, lock_token=token))
+    record = store.load(A)
+    assert record is not None and record.data == {"x": "1"} and record.version == 1
+    assert store.save(B, Change(set={}, meta="", expires_at=time.time() + 600, lock_token=token)) is False
+
+
+def test_the_lease_deadline_is_unix_time_shared_by_every_process(store: FileStore, folder: Path) -> None:
+    path = folder / f"wsgisession-{A}"
+    content = {"m": "", "e": time.time() + 600, "v": 1, "d": {}, "lt": "f" * 32, "lx": time.time() + 30}
+    path.write_text(json.dumps(content))  # as another process (or machine) would leave it
+    with pytest.raises(LockTimeoutError):
+        store.acquire(A, 10, 0.1)
+    path.write_text(json.dumps({**content, "lx": time.time() - 1}))
+    token = store.acquire(A, 10, 0.1)
+    assert token is not None and on_disk(folder)["lx"] == pytest.approx(time.time() + 10, abs=1)
+
+
+def test_clear_expired_deletes_a_dead_session_even_while_it_is_locked(store: FileStore) -> None:
+    store.save(A, new({"x": "1"}, expires_in=-10))
+    assert store.acquire(A, 30, 0.1) is not None
+    assert store.clear_expired(time.time()) == 1
+    assert store.load(A) is None
+
+
+def _hold_the_lock(folder: str, lease: float, acquired: Any, release: Any, crash: bool) -> None:
+    store = FileStore(folder)
+    token = store.acquire(A, lease, 10)
+    if token is None:
+        raise SystemExit(1)
+    acquired.set()
+    if crash:
+        os._exit(0)  # dies holding the lock: no release, no cleanup
+    release.wait(60)
+    store.release(A, token)
+
+
+def test_a_lock_held_by_another_process_blocks_until_it_is_released(store: FileStore, folder: Path) -> None:
+    store.save(A, new({"x": "1"}))
+    acquired, release = SPAWN.Event(), SPAWN.Event()
+    child = SPAWN.Process(target=_hold_the_lock, args=(str(folder), 60.0, acquired, release, False))
+    child.start()
+    try:
+        assert acquired.wait(60)
+        with pytest.raises(LockTimeoutError):
+            store.acquire(A, 10, 0.3)
+        timer = threading.Timer(0.5, release.set)
+        started = time.monotonic()
+        timer.start()
+        token = store.acquire(A, 10, 30)
+        waited = time.monotonic() - started
+    finally:
+        release.set()
+        child.join(timeout=60)
+    assert child.exitcode == 0
+    assert token is not None and 0.4 <= waited < 10
+
+
+def test_a_process_that_dies_holding_the_lock_blocks_others_only_until_its_lease_ends(
+        store: FileStore, folder: Path) -> None:
+    store.save(A, new({"x": "1"}))
+    acquired, never = SPAWN.Event(), SPAWN.Event()  # both referenced until the child has unpickled them
+    child = SPAWN.Process(target=_hold_the_lock, args=(str(folder), 2.0, acquired, never, True))
+    child.start()
+    assert acquired.wait(60)
+    started = time.monotonic()
+    child.join(timeout=60)
+    assert child.exitcode == 0
+
+    with pytest.raises(LockTimeoutError):
+        store.acquire(A, 10, 0.2)
+    token = store.acquire(A, 10, 30)
+    waited = time.monotonic() - started
+    assert token is not None and 1.0 <= waited < 2.5
+    assert store.save(A, Change(set={"y": "2"}, meta='{"c":2}', expires_at=time.time() + 600, lock_token=token))
 
 
 # --- concurrency across processes ------------------------------------------------------

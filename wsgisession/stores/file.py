@@ -10,20 +10,28 @@ Files are written to a temporary file in the same folder and swapped in with
 ``os.replace``, so a reader never sees a half-written session. Saves take an
 exclusive ``flock`` on one of :data:`LOCK_STRIPES` lock files, so concurrent
 saves from threads and processes merge instead of losing keys.
+
+Session locks (``SESSION_LOCKING``) are leases kept in the session file itself
+(its ``lt`` token and ``lx`` deadline), read and written under the same stripe
+lock, so they hold across processes and end by themselves when a holder dies.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import json
 import logging
 import os
+import random
+import secrets
 import tempfile
+import time
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from ..errors import ConfigurationError, SettingProblem, StoreError
+from ..errors import ConfigurationError, LockLostError, LockTimeoutError, SettingProblem, StoreError
 from .base import RECORD_ID_PATTERN, Change, Record
 
 if TYPE_CHECKING:
@@ -42,10 +50,31 @@ LOCK_PREFIX = ".wsgisession-lock-"
 LOCK_STRIPES = 64
 #: Seconds after which a leftover temporary file (a crashed writer) is removed.
 STALE_TEMP_AGE = 3600.0
+#: First and longest pause (seconds) between two tries of a waiting ``acquire``; jittered.
+LOCK_RETRY_FIRST = 0.002
+LOCK_RETRY_MAX = 0.05
 
 
 class _Corrupt(ValueError):
     """A session file that is not JSON of the expected shape."""
+
+
+class _Lease(NamedTuple):
+    token: str
+    #: Unix time (``time.time()``), not a monotonic clock: other processes, and
+    #: other machines sharing the folder, must read the same deadline.
+    deadline: float
+
+
+class _Stored(NamedTuple):
+    """The content of one session file: the record and the session lock on it, if any."""
+
+    record: Record
+    lease: _Lease | None
+
+
+#: What a save that creates a session builds on.
+_NOTHING = _Stored(Record({}, "", 0.0, 0), None)
 
 
 class FileStore:
@@ -54,7 +83,9 @@ class FileStore:
     Every method raises :class:`StoreError` for a system failure (permission
     denied, disk full, folder gone). Record ids that are not 64 lowercase hex
     digits are refused with a warning on ``wsgisession.security``, before any path
-    is built.
+    is built. A waiting ``acquire`` polls (the lease lives in a file nobody can
+    wait on), with a jittered backoff from :data:`LOCK_RETRY_FIRST` to
+    :data:`LOCK_RETRY_MAX` seconds.
     """
 
     def __init__(self, folder: str | os.PathLike[str]) -> None:
@@ -73,9 +104,14 @@ class FileStore:
         if path is None:
             return None
         with self._errors("load"):
-            return self._read_or_warn(path)
+            stored = self._read_or_warn(path)
+        return stored.record if stored is not None else None
 
     def save(self, record_id: str, change: Change) -> bool:
+        """Apply ``change``; :class:`LockLostError` if ``change.lock_token`` no longer holds the lease.
+
+        A save without a token ignores the lease and keeps it for its holder.
+        """
         path = self._path(record_id, "save")
         if path is None:
             return False
@@ -83,10 +119,60 @@ class FileStore:
             current = self._read_or_warn(path)
             if current is None and not change.create:
                 return False
-            base = current.data if current is not None else {}
-            version = current.version + 1 if current is not None else 1
-            self._write(path, _encode(Record(change.apply_to(base), change.meta, change.expires_at, version)))
+            if change.lock_token is not None and not _holds(current, change.lock_token):
+                raise LockLostError("file")
+            old = current if current is not None else _NOTHING
+            record = Record(change.apply_to(old.record.data), change.meta, change.expires_at, old.record.version + 1)
+            self._write(path, _encode(record, old.lease))
         return True
+
+    def touch(self, record_id: str, expires_at: float) -> bool:
+        """Move the expiry to ``expires_at`` (data, metadata, version and lease unchanged)."""
+        path = self._path(record_id, "touch")
+        if path is None:
+            return False
+        with self._errors("touch"), self._locked(record_id):
+            current = self._read_or_warn(path)
+            if current is None:
+                return False
+            self._write(path, _encode(dataclasses.replace(current.record, expires_at=expires_at), current.lease))
+        return True
+
+    def acquire(self, record_id: str, lease: float, wait: float) -> str | None:
+        """Take the session lock for ``lease`` seconds; None if there is no session.
+
+        Raises :class:`LockTimeoutError` when another holder keeps it past ``wait`` seconds.
+        """
+        path = self._path(record_id, "lock")
+        if path is None:
+            return None
+        give_up = time.monotonic() + wait  # the wait is this process's own: a monotonic clock is right
+        pause = LOCK_RETRY_FIRST
+        with self._errors("lock"):
+            while True:
+                with self._locked(record_id):
+                    current = self._read_or_warn(path)
+                    if current is None:
+                        return None
+                    if current.lease is None or current.lease.deadline <= time.time():
+                        token = secrets.token_hex(16)
+                        self._write(path, _encode(current.record, _Lease(token, time.time() + lease)))
+                        return token
+                remaining = give_up - time.monotonic()
+                if remaining <= 0:
+                    raise LockTimeoutError("file", wait)
+                time.sleep(min(remaining, random.uniform(pause / 2, pause)))  # jitter: waiters spread out
+                pause = min(pause * 2, LOCK_RETRY_MAX)
+
+    def release(self, record_id: str, token: str) -> None:
+        """Clear the lease if ``token`` holds it; otherwise (a newer holder, no session) do nothing."""
+        path = self._path(record_id, "release the lock")
+        if path is None:
+            return
+        with self._errors("release the lock"), self._locked(record_id):
+            current = self._read_or_warn(path)
+            if current is not None and current.lease is not None and current.lease.token == token:
+                self._write(path, _encode(current.record, None))
 
     def delete(self, record_id: str) -> None:
         path = self._path(record_id, "delete")
@@ -158,7 +244,7 @@ class FileStore:
 
     # --- reading and writing ------------------------------------------------------
 
-    def _read_or_warn(self, path: str) -> Record | None:
+    def _read_or_warn(self, path: str) -> _Stored | None:
         try:
             return _read(path)
         except _Corrupt:
@@ -196,8 +282,8 @@ class FileStore:
             _unlink(path)
 
 
-def _read(path: str) -> Record | None:
-    """The record in ``path``, None if there is no file; :class:`_Corrupt` if it is malformed."""
+def _read(path: str) -> _Stored | None:
+    """The content of ``path``, None if there is no file; :class:`_Corrupt` if it is malformed."""
     try:
         with open(path, "rb") as file:
             raw = file.read()
@@ -210,25 +296,42 @@ def _read(path: str) -> Record | None:
     return _decode(content)
 
 
-def _decode(content: Any) -> Record:
-    if not isinstance(content, dict) or set(content) != {"m", "e", "v", "d"}:
+def _decode(content: Any) -> _Stored:
+    if not isinstance(content, dict) or set(content) not in ({"m", "e", "v", "d"}, {"m", "e", "v", "d", "lt", "lx"}):
         raise _Corrupt("not a session object")
     meta, expires_at, version, data = content["m"], content["e"], content["v"], content["d"]
-    if (not isinstance(meta, str) or isinstance(expires_at, bool) or not isinstance(expires_at, (int, float))
+    if (not isinstance(meta, str) or not _is_number(expires_at)
             or isinstance(version, bool) or not isinstance(version, int) or not isinstance(data, dict)
             or not all(isinstance(value, str) for value in data.values())):
         raise _Corrupt("unexpected field types")
-    return Record(data, meta, float(expires_at), version)
+    lease = None
+    if "lt" in content:
+        if not isinstance(content["lt"], str) or not _is_number(content["lx"]):
+            raise _Corrupt("unexpected lease types")
+        lease = _Lease(content["lt"], float(content["lx"]))
+    return _Stored(Record(data, meta, float(expires_at), version), lease)
 
 
-def _encode(record: Record) -> bytes:
-    content = {"m": record.meta, "e": record.expires_at, "v": record.version, "d": record.data}
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _encode(record: Record, lease: _Lease | None) -> bytes:
+    content: dict[str, Any] = {"m": record.meta, "e": record.expires_at, "v": record.version, "d": record.data}
+    if lease is not None:
+        content.update(lt=lease.token, lx=lease.deadline)
     return json.dumps(content, separators=(",", ":")).encode("ascii")
 
 
+def _holds(stored: _Stored | None, token: str) -> bool:
+    """Whether ``token`` holds the unexpired lease of ``stored``."""
+    lease = stored.lease if stored is not None else None
+    return lease is not None and lease.token == token and lease.deadline > time.time()
+
+
 def _expired(path: str, now: float) -> bool:
-    record = _read(path)
-    return record is not None and record.expires_at < now
+    stored = _read(path)
+    return stored is not None and stored.record.expires_at < now
 
 
 def _unlink(path: str) -> bool:
