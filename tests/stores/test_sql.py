@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import queue
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
@@ -13,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.concurrency import run_in_threads
-from wsgisession.errors import ConfigurationError, StoreError
+from wsgisession.errors import ConfigurationError, LockLostError, LockTimeoutError, StoreError
 from wsgisession.settings import Settings
 from wsgisession.stores.base import Change
 from wsgisession.stores.sql import SqlStore
@@ -168,3 +170,154 @@ def test_a_url_for_another_kind_of_server_is_a_configuration_error(url: str) -> 
         SqlStore(url)
     assert "SESSION_DB_URL" in str(caught.value)
     assert "hunter2" not in str(caught.value)
+
+
+def change_under(token: str | None, data: dict[str, str], **fields: Any) -> Change:
+    return Change(set=data, meta="{}", expires_at=time.time() + 600, lock_token=token, **fields)
+
+
+def test_save_returning_returns_the_record_that_a_load_then_shows(store: SqlStore) -> None:
+    expires_at = time.time() + 600
+    created = store.save_returning(A, Change(set={"a": "1"}, replace=True, create=True, meta='{"c":1}',
+                                             expires_at=expires_at))
+    assert created == store.load(A) and created is not None
+    assert created.data == {"a": "1"} and created.meta == '{"c":1}' and created.expires_at == expires_at
+    guarded = store.save_returning(A, change_under(None, {"b": "2"}, base=created.data, version=created.version))
+    stale = store.save_returning(A, change_under(None, {"c": "3"}, base=created.data, version=created.version))
+    replaced = store.save_returning(A, Change(set={"d": "4"}, replace=True, create=True, meta="{}",
+                                              expires_at=expires_at))  # an existing key: replaced, not inserted
+    assert guarded is not None and guarded.version == created.version + 1
+    assert stale is not None and stale.data == {"a": "1", "b": "2", "c": "3"} and stale.version == guarded.version + 1
+    assert replaced is not None and replaced.data == {"d": "4"} and replaced.version == stale.version + 1
+    assert store.load(A) == replaced
+    store.delete(A)
+    assert store.save_returning(A, change_under(None, {"e": "5"})) is None
+
+
+def test_save_returning_under_a_lock_returns_the_new_version(store: SqlStore) -> None:
+    create(store, A, {"n": "0"})
+    token = store.acquire(A, 10, 1)
+    assert token is not None
+    written = store.save_returning(A, change_under(token, {"n": "1"}))
+    store.release(A, token)
+    assert written is not None and written == store.load(A) and written.data == {"n": "1"}
+
+
+@pytest.mark.parametrize("taken_over", [True, False])
+def test_a_guarded_save_after_the_lease_ran_out_raises_lock_lost(store: SqlStore, taken_over: bool) -> None:
+    create(store, A, {"n": "0"})
+    loaded = store.load(A)
+    stale = store.acquire(A, 0.2, 1)
+    assert loaded is not None and stale is not None
+    time.sleep(0.3)
+    if taken_over:
+        fresh = store.acquire(A, 10, 1)
+        assert fresh is not None
+        assert store.save(A, change_under(fresh, {"n": "new holder"}, base=loaded.data, version=loaded.version))
+    with pytest.raises(LockLostError):
+        store.save(A, change_under(stale, {"n": "stale"}, base=loaded.data, version=loaded.version))
+    with pytest.raises(LockLostError):  # the unguarded path (no loaded version) is fenced too
+        store.save(A, change_under(stale, {"n": "stale"}))
+    record = store.load(A)
+    assert record is not None and record.data == {"n": "new holder" if taken_over else "0"}
+
+
+def test_a_locked_save_of_a_deleted_record_is_dropped(store: SqlStore) -> None:
+    create(store, A, {"n": "0"})
+    token = store.acquire(A, 10, 1)
+    assert token is not None
+    store.delete(A)  # logout wins over the lock, which went with the row
+    assert store.save(A, change_under(token, {"n": "1"}, create=True)) is False
+    assert store.load(A) is None
+    store.release(A, token)
+
+
+def test_saves_without_a_token_merge_and_leave_the_lock_alone(store: SqlStore) -> None:
+    create(store, A, {"n": "0"})
+    token = store.acquire(A, 10, 1)
+    assert token is not None
+    assert store.save(A, change_under(None, {"other": "1"}))  # a request that does not lock
+    create(store, A, {"replaced": "1"})  # an insert that meets an existing row replaces it by a merge
+    with pytest.raises(LockTimeoutError):
+        store.acquire(A, 10, 0.1)
+    assert store.save(A, change_under(token, {"n": "1"}))
+    store.release(A, token)
+    record = store.load(A)
+    assert record is not None and record.data == {"replaced": "1", "n": "1"}
+
+
+def test_release_empties_the_lease_columns(store: SqlStore, database: sa.Engine) -> None:
+    create(store, A, {})
+    token = store.acquire(A, 10, 1)
+    assert token is not None
+    lease = sa.select(store.table.c.lock_token, store.table.c.lock_expires)
+    with database.connect() as connection:
+        holder, expires = connection.execute(lease).one()
+    assert holder == token and expires == pytest.approx(time.time() + 10, abs=1)
+    store.release(A, token)
+    with database.connect() as connection:
+        assert tuple(connection.execute(lease).one()) == (None, None)
+
+
+def test_touch_moves_the_expiry_without_a_new_version(store: SqlStore) -> None:
+    create(store, A, {"x": "1"})
+    before = store.load(A)
+    assert before is not None
+    assert store.touch(A, before.expires_at + 60) is True
+    assert store.touch(A, before.expires_at + 60) is True  # an unchanged row still counts as found (MySQL)
+    after = store.load(A)
+    assert after is not None and after.version == before.version and after.expires_at == before.expires_at + 60
+    assert store.save_returning(A, change_under(None, {"y": "2"}, base=before.data, version=before.version)) \
+        == store.load(A)
+
+
+def test_clear_expired_also_removes_expired_rows_that_hold_a_lock(store: SqlStore) -> None:
+    create(store, A, {"dead": "1"}, expires_in=-10)
+    create(store, B, {"live": "1"})
+    token_a, token_b = store.acquire(A, 60, 1), store.acquire(B, 60, 1)
+    assert token_a is not None and token_b is not None
+    assert store.clear_expired(time.time()) == 1
+    assert store.load(A) is None and store.acquire(A, 60, 0.1) is None
+    assert store.save(A, change_under(token_a, {"dead": "2"})) is False
+    assert store.load(B) is not None
+    store.release(B, token_b)
+
+
+def _lock_in_another_process(url: str, table: str, started: Any, acquired: Any) -> None:
+    """Run in a spawned process: wait for the lock on A, save under it, report, release."""
+    store = SqlStore(url, table)
+    started.set()
+    token = store.acquire(A, 10, 20)
+    assert token is not None
+    saved = store.save(A, Change(set={"child": "1"}, meta="{}", expires_at=time.time() + 600, lock_token=token))
+    acquired.put((saved, time.time()))
+    store.release(A, token)
+    store.close()
+
+
+@pytest.mark.parametrize("store", ["db", "db-postgres"], indirect=True)
+def test_a_lock_held_in_one_process_blocks_another_until_released(store: SqlStore) -> None:
+    create(store, A, {"parent": "1"})
+    token = store.acquire(A, 60, 1)
+    assert token is not None
+    context = multiprocessing.get_context("spawn")
+    started, acquired = context.Event(), context.Queue()
+    child = context.Process(target=_lock_in_another_process, args=(
+        store.url.render_as_string(hide_password=False), store.table.name, started, acquired))
+    child.start()
+    try:
+        assert started.wait(30)
+        with pytest.raises(queue.Empty):
+            acquired.get(timeout=1)  # the child is still waiting for the lock
+        assert store.save(A, change_under(token, {"parent": "2"}))
+        released_at = time.time()
+        store.release(A, token)
+        saved, acquired_at = acquired.get(timeout=20)
+        assert saved is True and acquired_at >= released_at
+    finally:
+        child.join(30)
+        if child.is_alive():
+            child.kill()
+    assert child.exitcode == 0
+    record = store.load(A)
+    assert record is not None and record.data == {"parent": "2", "child": "1"}

@@ -9,6 +9,9 @@ when every request touches the session and the database is busy. Expired rows st
 Saves are optimistic: a guarded ``UPDATE … WHERE version = :loaded`` in one statement, and
 on a conflict a re-read and merge, so concurrent requests changing different keys keep each
 other's writes without holding row locks.
+
+Session locks (``SESSION_LOCKING``) are leases kept in the row itself (see ``_sql_locks``):
+a save carrying the lock's token is fenced, so a request that outlived its lease saves nothing.
 """
 
 from __future__ import annotations
@@ -16,18 +19,21 @@ from __future__ import annotations
 import json
 import logging
 import os
+import secrets
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import mysql, postgresql, sqlite
+from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError, StatementError
 
-from ..errors import ConfigurationError, SettingProblem, StoreError
+from ..errors import ConfigurationError, LockLostError, LockTimeoutError, SettingProblem, StoreError
 from ..settings import Settings
+from . import _sql_locks
 from .base import Change, Record
 
 logger = logging.getLogger("wsgisession")
@@ -51,6 +57,7 @@ def session_table(name: str, metadata: sa.MetaData) -> sa.Table:
         sa.Column("session_data", sa.Text().with_variant(mysql.LONGTEXT(), *_MYSQL), nullable=False),
         sa.Column("expire_date", sa.Double(), nullable=False, index=True),
         sa.Column("version", sa.BigInteger(), nullable=False),
+        *_sql_locks.columns(),
         mysql_charset="utf8mb4",
     )
 
@@ -77,23 +84,73 @@ class SqlStore:
 
     def load(self, record_id: str) -> Record | None:
         with self._connection("load") as connection:
-            return self._fetch(connection, record_id)
+            row = connection.execute(self._select(record_id)).first()
+        if row is None:
+            return None
+        decoded = _decode(row.session_data)
+        if decoded is None:
+            logger.warning("stored session data in the %s table is not valid; treating the session as missing",
+                           self.table.name)
+            return None
+        meta, data = decoded
+        return Record(data, meta, float(row.expire_date), int(row.version))
 
     def save(self, record_id: str, change: Change) -> bool:
+        return self.save_returning(record_id, change) is not None
+
+    def save_returning(self, record_id: str, change: Change) -> Record | None:
+        """Apply ``change`` as :meth:`save` does; return the record now stored, or None where it returns False.
+
+        The record carries the version the row holds after this write, so a cache may keep it
+        whole. Raises :class:`LockLostError` if ``change.lock_token`` no longer holds the lock.
+        """
         with self._connection("save") as connection:
-            if change.replace and change.create:
-                connection.execute(self._upsert(record_id, change))
-                return True
-            if change.replace:
-                return self._write(connection, record_id, change.set, change, version=None)
+            if change.replace and change.create and change.lock_token is None:
+                # A new session: its key is fresh, so no other request can hold a lock on it, and
+                # the INSERT leaves the lock columns empty. A row there after all is replaced by
+                # the guarded merge, which never writes the lock columns either.
+                created = self._insert(connection, record_id, change)
+                if created is not None:
+                    return created
             return self._merge(connection, record_id, change)
+
+    def touch(self, record_id: str, expires_at: float) -> bool:
+        """Move the expiry only; the version stays, since the data did not change."""
+        statement = sa.update(self.table).where(self.table.c.session_key == record_id).values(expire_date=expires_at)
+        with self._connection("touch") as connection:
+            return bool(connection.execute(statement).rowcount)
 
     def delete(self, record_id: str) -> None:
         with self._connection("delete") as connection:
             connection.execute(sa.delete(self.table).where(self.table.c.session_key == record_id))
 
+    def acquire(self, record_id: str, lease: float, wait: float) -> str | None:
+        """Take the record's lock for ``lease`` seconds; None if there is no such record.
+
+        Polls (:func:`_sql_locks.pauses`) while another token holds an unexpired lease, handing
+        the connection back to the pool between polls so the holder can save and release;
+        raises :class:`LockTimeoutError` after ``wait`` seconds.
+        """
+        token = secrets.token_hex(16)
+        deadline = time.monotonic() + wait
+        pauses = _sql_locks.pauses()
+        while True:
+            with self._connection("lock") as connection:
+                if connection.execute(_sql_locks.take(self.table, record_id, token, lease)).rowcount:
+                    return token
+                if connection.execute(self._select(record_id)).first() is None:
+                    return None
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise LockTimeoutError("db", wait)
+            time.sleep(min(remaining, next(pauses)))
+
+    def release(self, record_id: str, token: str) -> None:
+        with self._connection("release the lock") as connection:
+            connection.execute(_sql_locks.give_back(self.table, record_id, token))
+
     def clear_expired(self, now: float, batch_size: int = BATCH_SIZE) -> int:
-        """Delete rows that expired before ``now``, ``batch_size`` per statement; return how many."""
+        """Delete rows that expired before ``now`` (locked or not), ``batch_size`` per statement; return how many."""
         columns = self.table.c
         find = sa.select(columns.session_key).where(columns.expire_date < now).limit(batch_size)
         total = 0
@@ -113,73 +170,70 @@ class SqlStore:
                 self._engine.dispose()
                 self._engine = None
 
-    def _merge(self, connection: Connection, record_id: str, change: Change) -> bool:
+    def _merge(self, connection: Connection, record_id: str, change: Change) -> Record | None:
+        """Write onto the loaded version; when it moved on, re-read and merge (up to MAX_ATTEMPTS times)."""
         base, version = change.base, change.version
         for _ in range(MAX_ATTEMPTS):
             if base is None or version is None:
-                current = self._fetch(connection, record_id)
+                current = self._current(connection, record_id, change.lock_token)
                 if current is None:
-                    if not change.create:
-                        return False  # deleted meanwhile (logout): do not bring it back
-                    if self._insert(connection, record_id, change):
-                        return True
+                    # Deleted meanwhile (logout): do not bring it back. A lock went with its row.
+                    if not change.create or change.lock_token is not None:
+                        return None
+                    created = self._insert(connection, record_id, change)
+                    if created is not None:
+                        return created
                     continue
-                base, version = current.data, current.version
-            if self._write(connection, record_id, change.apply_to(base), change, version):
-                return True
+                base, version = current
+            written = self._write(connection, record_id, change, base, version)
+            if written is not None:
+                return written
             base = version = None
         raise StoreError("db", "save", f"the record changed under each of {MAX_ATTEMPTS} attempts to merge")
 
-    def _write(self, connection: Connection, record_id: str, data: Mapping[str, str], change: Change,
-               version: int | None) -> bool:
-        """UPDATE the row (only at ``version`` unless it is None); True if a row was written."""
-        columns = self.table.c
-        where = [columns.session_key == record_id]
-        if version is not None:
-            where.append(columns.version == version)
-        statement = sa.update(self.table).where(*where).values(
-            session_data=_encode(change.meta, data), expire_date=change.expires_at, version=columns.version + 1)
-        return bool(connection.execute(statement).rowcount)
+    def _current(self, connection: Connection, record_id: str,
+                 token: str | None) -> tuple[Mapping[str, str], int] | None:
+        """The data and version to merge onto (unreadable data counts as none); None if the row is gone.
 
-    def _insert(self, connection: Connection, record_id: str, change: Change) -> bool:
-        """INSERT a new row; False if another request created it first."""
-        values = _row(record_id, change, change.apply_to({}))
-        try:
-            connection.execute(sa.insert(self.table).values(**values))
-        except IntegrityError:
-            return False
-        return True
-
-    def _upsert(self, record_id: str, change: Change) -> sa.Executable:
-        """One INSERT … ON CONFLICT / ON DUPLICATE KEY statement that replaces the record."""
-        values = _row(record_id, change, change.set)
-        bumped = self.table.c.version + 1
-        backend = self.url.get_backend_name()
-        if backend in _MYSQL:
-            on_duplicate = mysql.insert(self.table).values(**values)
-            return on_duplicate.on_duplicate_key_update(
-                session_data=on_duplicate.inserted.session_data, expire_date=on_duplicate.inserted.expire_date,
-                version=bumped)
-        on_conflict = (postgresql.insert if backend == "postgresql" else sqlite.insert)(self.table).values(**values)
-        return on_conflict.on_conflict_do_update(
-            index_elements=[self.table.c.session_key],
-            set_={"session_data": on_conflict.excluded.session_data, "expire_date": on_conflict.excluded.expire_date,
-                  "version": bumped})
-
-    def _fetch(self, connection: Connection, record_id: str) -> Record | None:
-        columns = self.table.c
-        row = connection.execute(
-            sa.select(columns.session_data, columns.expire_date, columns.version)
-            .where(columns.session_key == record_id)).first()
+        Raises :class:`LockLostError` if ``token`` is set and no longer holds the row's lock.
+        """
+        row = connection.execute(self._select(record_id)).first()
         if row is None:
             return None
+        if token is not None and not _sql_locks.holds(row.lock_token, row.lock_expires, token):
+            raise LockLostError("db")
         decoded = _decode(row.session_data)
-        if decoded is None:
-            logger.warning("stored session data in the %s table is not valid; treating the session as missing",
-                           self.table.name)
+        return (decoded[1] if decoded is not None else {}), int(row.version)
+
+    def _write(self, connection: Connection, record_id: str, change: Change, base: Mapping[str, str],
+               version: int) -> Record | None:
+        """One UPDATE guarded by ``version`` (and fenced by the change's lock token); the record written, if any."""
+        columns = self.table.c
+        guard = [columns.session_key == record_id, columns.version == version]
+        if change.lock_token is not None:
+            guard += _sql_locks.fence(self.table, change.lock_token)
+        data = change.apply_to(base)
+        statement = sa.update(self.table).where(*guard).values(
+            session_data=_encode(change.meta, data), expire_date=change.expires_at, version=version + 1)
+        if not connection.execute(statement).rowcount:
             return None
-        meta, data = decoded
-        return Record(data, meta, float(row.expire_date), int(row.version))
+        return Record(data, change.meta, change.expires_at, version + 1)
+
+    def _insert(self, connection: Connection, record_id: str, change: Change) -> Record | None:
+        """INSERT a new row at version 1; None if another request created it first."""
+        data = change.apply_to({})
+        try:
+            connection.execute(sa.insert(self.table).values(
+                session_key=record_id, session_data=_encode(change.meta, data), expire_date=change.expires_at,
+                version=1))
+        except IntegrityError:
+            return None
+        return Record(data, change.meta, change.expires_at, 1)
+
+    def _select(self, record_id: str) -> sa.Select[Any]:
+        columns = self.table.c
+        return sa.select(columns.session_data, columns.expire_date, columns.version, columns.lock_token,
+                         columns.lock_expires).where(columns.session_key == record_id)
 
     @contextmanager
     def _connection(self, operation: str) -> Iterator[Connection]:
@@ -263,11 +317,6 @@ def _create_table(engine: Engine, table: sa.Table) -> None:
         except SQLAlchemyError:
             if attempt == 2:
                 raise
-
-
-def _row(record_id: str, change: Change, data: Mapping[str, str]) -> dict[str, Any]:
-    return {"session_key": record_id, "session_data": _encode(change.meta, data),
-            "expire_date": change.expires_at, "version": 1}
 
 
 def _encode(meta: str, data: Mapping[str, str]) -> str:

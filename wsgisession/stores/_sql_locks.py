@@ -1,0 +1,67 @@
+"""Session locks as leases kept in the session's own row (used by :class:`~.sql.SqlStore`).
+
+A lease is two nullable columns: ``lock_token`` (who holds the lock) and ``lock_expires``
+(the Unix time it ends). Taking it is one conditional ``UPDATE`` that succeeds only while
+the row is free or its lease has run out: portable across SQLite, PostgreSQL and
+MySQL/MariaDB, with no transaction or row lock held across the request, and a crashed
+worker's lock ends with its lease. A save made under the lock adds :func:`fence` to its
+guarded ``UPDATE``, so a holder whose lease ran out (and was taken over) writes nothing.
+
+Times are the application hosts' clocks (``time.time``): one host writes a lease, another
+compares it, so hosts sharing a database need clocks that agree to well within the lease.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import sqlalchemy as sa
+
+#: The first and the longest pause between two attempts to take a held lock, in seconds.
+FIRST_PAUSE = 0.002
+LONGEST_PAUSE = 0.05
+
+
+def columns() -> list[sa.Column[Any]]:
+    """The lease's columns for the session table: both NULL while nobody holds the lock."""
+    return [sa.Column("lock_token", sa.String(64), nullable=True),
+            sa.Column("lock_expires", sa.Double(), nullable=True)]
+
+
+def take(table: sa.Table, record_id: str, token: str, lease: float) -> sa.Update:
+    """The UPDATE that gives ``token`` the lock for ``lease`` seconds if no unexpired lease holds it."""
+    now = time.time()
+    free = sa.or_(table.c.lock_token.is_(None), table.c.lock_expires <= now)
+    return (sa.update(table).where(table.c.session_key == record_id, free)
+            .values(lock_token=token, lock_expires=now + lease))
+
+
+def give_back(table: sa.Table, record_id: str, token: str) -> sa.Update:
+    """The UPDATE that frees the lock if ``token`` holds it (expired or not), and does nothing otherwise."""
+    return (sa.update(table).where(table.c.session_key == record_id, table.c.lock_token == token)
+            .values(lock_token=None, lock_expires=None))
+
+
+def fence(table: sa.Table, token: str) -> list[sa.ColumnElement[bool]]:
+    """The conditions that let a write through only while ``token`` holds an unexpired lease."""
+    return [table.c.lock_token == token, table.c.lock_expires > time.time()]
+
+
+def holds(holder: str | None, expires: float | None, token: str) -> bool:
+    """Whether a row whose lease columns read ``holder`` and ``expires`` is locked by ``token`` now."""
+    return holder == token and expires is not None and expires > time.time()
+
+
+def pauses() -> Iterator[float]:
+    """Pauses between attempts: from :data:`FIRST_PAUSE` doubling to :data:`LONGEST_PAUSE`, jittered.
+
+    The jitter (a pause is between half and all of its nominal length) keeps waiters from
+    polling in step.
+    """
+    pause = FIRST_PAUSE
+    while True:
+        yield random.uniform(pause / 2, pause)
+        pause = min(pause * 2, LONGEST_PAUSE)
