@@ -139,7 +139,7 @@ class CachesRecords(Protocol):
     so a reader that fetched it just before the delete cannot bring it back.
     """
 
-    def load_cached(self, record_id: str) -> Record | None | Literal[Tombstone.GONE]:
+    def load_cached(self, record_id: str) -> Record | Literal[Tombstone.GONE] | None:
         """The cached copy, None on a miss, or ``Tombstone.GONE`` for a record deleted recently."""
         ...
 
