@@ -10,14 +10,15 @@ from typing import Any
 
 import pytest
 import redis
+from redis.crc import key_slot
 
 from tests import servers
 from wsgisession import _lifecycle
 from wsgisession.backends.server_side import StoreBackend
-from wsgisession.errors import ConfigurationError, StoreError
+from wsgisession.errors import ConfigurationError, LockLostError, StoreError
 from wsgisession.session import Pending
 from wsgisession.settings import Settings
-from wsgisession.stores.base import Change
+from wsgisession.stores.base import Change, Record
 from wsgisession.stores.redis import RedisStore
 from wsgisession.stores.redis_client import client_from_url
 
@@ -73,10 +74,10 @@ def test_redis_holds_the_session_under_a_hash_of_its_key(store: RedisStore, clie
     now = time.time()
     pending = Pending(key=key, is_new=True, changed={"user": '"bob"'}, deleted=frozenset(), expiry=None,
                       created_at=now, expires_at=now + 600, loaded=None, version=None, retired_key=None,
-                      all_data=lambda: {"user": '"bob"'})
+                      lock_token=None, all_data=lambda: {"user": '"bob"'})
     assert StoreBackend(store).save(pending) == key
     names = [name.decode() for name in client.scan_iter(match=f"{redis_prefix}*")]
-    assert names == [f"{redis_prefix}:{_lifecycle.record_id(key)}"]
+    assert names == [f"{redis_prefix}:{{{_lifecycle.record_id(key)}}}"]
     stored = client.hgetall(names[0])
     assert key.encode() not in b" ".join([*stored, *stored.values()])
     loaded = StoreBackend(store).load(key, time.time())
@@ -95,6 +96,98 @@ def test_load_save_and_delete_are_one_command_each(store: RedisStore, client: Co
     client.commands.clear()
     store.delete(A)
     assert client.commands == ["UNLINK"]
+
+
+def test_touch_lock_and_cache_operations_are_one_command_each(store: RedisStore, client: CountingRedis) -> None:
+    create(store, A, {"x": "1"})
+    operations: list[Callable[[], object]] = [
+        lambda: store.touch(A, time.time() + 60),
+        lambda: store.release(A, "no such token"),
+        lambda: store.load_cached(A),
+        lambda: store.store_record(A, Record({"x": "1"}, "{}", time.time() + 60, 99)),
+        lambda: store.bury(A, 5),
+    ]
+    for operation in operations:
+        operation()  # the first call may also load the script into Redis
+        client.commands.clear()
+        operation()
+        assert client.commands == ["EVALSHA"]
+    create(store, A, {"x": "1"})
+    store.release(A, str(store.acquire(A, 10, 1)))  # loads the acquire script
+    client.commands.clear()
+    token = store.acquire(A, 10, 1)
+    assert token is not None and client.commands == ["EVALSHA"]
+    client.commands.clear()
+    assert store.save(A, Change(set={"y": "2"}, meta="{}", expires_at=time.time() + 60, lock_token=token))
+    assert client.commands == ["EVALSHA"]
+    client.commands.clear()
+    store.release(A, token)
+    assert client.commands == ["EVALSHA"]
+
+
+def test_every_key_of_a_record_is_in_one_cluster_slot(store: RedisStore, redis_prefix: str) -> None:
+    record_id = _lifecycle.record_id(_lifecycle.new_session_key())
+    keys = [store.key(record_id), store.lock_key(record_id), store.tombstone_key(record_id)]
+    assert keys[0] == f"{redis_prefix}:{{{record_id}}}"
+    assert {key_slot(key.encode()) for key in keys} == {key_slot(record_id.encode())}
+    assert key_slot(store.key(A).encode()) != key_slot(store.key("b" * 64).encode())
+
+
+def test_touch_moves_the_ttl_and_keeps_the_version(store: RedisStore, client: CountingRedis) -> None:
+    create(store, A, {"x": "1"}, expires_at=time.time() + 60)
+    assert store.touch(A, time.time() + 1200) is True
+    assert client.pttl(store.key(A)) == pytest.approx(1_200_000, abs=2_000)
+    record = store.load(A)
+    assert record is not None and record.version == 1 and record.data == {"x": "1"}
+
+
+def test_a_lock_is_a_key_that_ends_with_its_lease(store: RedisStore, client: CountingRedis) -> None:
+    create(store, A, {"x": "1"})
+    token = store.acquire(A, 30, 1)
+    assert token is not None
+    assert client.get(store.lock_key(A)) == token.encode()
+    assert client.pttl(store.lock_key(A)) == pytest.approx(30_000, abs=2_000)
+    store.release(A, "another holder's token")
+    assert client.exists(store.lock_key(A)) == 1
+    store.release(A, token)
+    assert client.exists(store.lock_key(A)) == 0
+
+
+def test_a_save_with_a_stale_token_writes_nothing(store: RedisStore, client: CountingRedis) -> None:
+    create(store, A, {"x": "1"})
+    stale = store.acquire(A, 10, 1)
+    assert stale is not None
+    client.delete(store.lock_key(A))  # the lease ran out...
+    fresh = store.acquire(A, 10, 1)  # ...and another request took the lock
+    assert fresh is not None
+    before = client.hgetall(store.key(A))
+    with pytest.raises(LockLostError) as caught:
+        store.save(A, Change(set={"x": "2", "y": "3"}, meta="{}", expires_at=time.time() + 60, lock_token=stale))
+    assert caught.value.store == "redis"
+    assert client.hgetall(store.key(A)) == before
+    store.release(A, fresh)
+    with pytest.raises(LockLostError):  # no lock at all is a lost lock too
+        store.save(A, Change(set={"x": "2"}, meta="{}", expires_at=time.time() + 60, lock_token=fresh))
+    assert client.hgetall(store.key(A)) == before
+
+
+def test_a_save_without_a_token_ignores_the_lock(store: RedisStore) -> None:
+    create(store, A, {"x": "1"})
+    token = store.acquire(A, 10, 1)
+    assert store.save(A, Change(set={"x": "2"}, meta="{}", expires_at=time.time() + 60)) is True
+    assert token is not None
+    store.release(A, token)
+    record = store.load(A)
+    assert record is not None and record.data == {"x": "2"}
+
+
+def test_store_record_sets_the_ttl_and_copies_the_version(store: RedisStore, client: CountingRedis) -> None:
+    store.store_record(A, Record({"x": "1"}, '{"c":1}', time.time() + 900, 41))
+    assert client.pttl(store.key(A)) == pytest.approx(900_000, abs=2_000)
+    assert client.hget(store.key(A), "ver") == b"41"
+    store.bury(A, 30)
+    assert client.exists(store.key(A)) == 0
+    assert client.pttl(store.tombstone_key(A)) == pytest.approx(30_000, abs=2_000)
 
 
 def test_a_save_after_a_delete_does_not_bring_the_session_back(store: RedisStore, client: CountingRedis) -> None:
@@ -136,13 +229,19 @@ def test_a_client_that_decodes_responses_works_too(redis_prefix: str) -> None:
     client.close()
 
 
-@pytest.mark.parametrize("operation", ["load", "save", "delete"])
+@pytest.mark.parametrize("operation", ["load", "save", "delete", "touch", "lock", "release the lock",
+                                       "cache the session", "bury the session"])
 def test_an_unreachable_redis_fails_fast_with_a_store_error(operation: str, redis_prefix: str) -> None:
     store = RedisStore(client_from_url(DEAD_URL), redis_prefix)
     calls: dict[str, Callable[[], object]] = {
-        "load": lambda: store.load(A),
+        "load": lambda: store.load_cached(A),
         "save": lambda: store.save(A, Change(set={"card": '"4111-secret"'}, create=True, replace=True)),
         "delete": lambda: store.delete(A),
+        "touch": lambda: store.touch(A, time.time() + 60),
+        "lock": lambda: store.acquire(A, 5, 5),
+        "release the lock": lambda: store.release(A, "token"),
+        "cache the session": lambda: store.store_record(A, Record({"card": '"4111-secret"'}, "{}", time.time(), 1)),
+        "bury the session": lambda: store.bury(A, 5),
     }
     started = time.monotonic()
     with pytest.raises(StoreError) as caught:
@@ -162,7 +261,7 @@ def test_from_settings_uses_the_url_and_prefix(redis_prefix: str) -> None:
     store = RedisStore.from_settings(Settings.from_mapping(
         {"SESSION_ENGINE": "redis", "SESSION_REDIS_URL": servers.REDIS_URL, "SESSION_REDIS_PREFIX": redis_prefix}))
     create(store, A, {"x": "1"})
-    assert store.client.exists(f"{redis_prefix}:{A}") == 1
+    assert store.client.exists(f"{redis_prefix}:{{{A}}}") == 1
 
 
 def test_client_from_url_sets_short_timeouts_that_the_url_may_override() -> None:

@@ -11,9 +11,10 @@ import secrets
 import threading
 import time
 from dataclasses import replace
+from typing import Literal
 
 from ..errors import LockLostError, LockTimeoutError
-from .base import Change, Record
+from .base import Change, Record, Tombstone
 
 #: Expired records are swept after this many saves.
 SWEEP_EVERY = 1000
@@ -24,6 +25,10 @@ class MemoryStore:
 
     Session locks (``SESSION_LOCKING``) are leases kept beside the records; waiters
     sleep on a condition until the holder releases or the lease runs out.
+
+    As a cache (:class:`~.base.CachesRecords`), :meth:`bury` drops the record and
+    keeps a tombstone beside the records; the record methods do not see it (they
+    find no record), and a record a later ``save`` creates wins over it.
     """
 
     def __init__(self) -> None:
@@ -31,6 +36,8 @@ class MemoryStore:
         self._leases: dict[str, tuple[str, float]] = {}  # record id -> (token, monotonic deadline)
         self._changed = threading.Condition()
         self._saves = 0
+        self._tombstones: dict[str, float] = {}  # record id -> monotonic deadline
+        self._burials = 0
 
     def load(self, record_id: str) -> Record | None:
         return self._records.get(record_id)
@@ -84,6 +91,32 @@ class MemoryStore:
                 del self._leases[record_id]
                 self._changed.notify_all()
 
+    def load_cached(self, record_id: str) -> Record | Literal[Tombstone.GONE] | None:
+        with self._changed:
+            record = self._records.get(record_id)
+            if record is not None and record.expires_at > time.time():
+                return record
+            return Tombstone.GONE if record is None and self._buried(record_id) else None
+
+    def store_record(self, record_id: str, record: Record) -> None:
+        with self._changed:
+            current = self._records.get(record_id)
+            if current is not None and current.expires_at <= time.time():
+                current = None
+            if current is None and self._buried(record_id):
+                return
+            if current is None or current.version < record.version:
+                self._records[record_id] = replace(record, data=dict(record.data))  # the caller keeps its dict
+
+    def bury(self, record_id: str, ttl: float) -> None:
+        with self._changed:
+            self._records.pop(record_id, None)
+            self._tombstones[record_id] = time.monotonic() + ttl
+            self._burials += 1
+            if self._burials % SWEEP_EVERY == 0:
+                now = time.monotonic()
+                self._tombstones = {key: end for key, end in self._tombstones.items() if end > now}
+
     def clear_expired(self, now: float) -> int:
         with self._changed:
             return self._sweep(now)
@@ -91,6 +124,13 @@ class MemoryStore:
     def _holds(self, record_id: str, token: str) -> bool:
         holder = self._leases.get(record_id)
         return holder is not None and holder[0] == token and holder[1] > time.monotonic()
+
+    def _buried(self, record_id: str) -> bool:
+        deadline = self._tombstones.get(record_id)
+        if deadline is not None and deadline <= time.monotonic():
+            del self._tombstones[record_id]
+            return False
+        return deadline is not None
 
     def _sweep(self, now: float) -> int:
         dead = [record_id for record_id, record in self._records.items() if record.expires_at < now]

@@ -9,11 +9,25 @@ under memory pressure (``maxmemory-policy`` other than ``noeviction`` or a
 and point it at a Redis that persists its data if sessions must survive a
 restart.
 
-Layout: the record ``record_id`` is the hash ``f"{prefix}:{record_id}"``. Its
-fields are ``"k:" + key`` for each session key (so no application key can collide
-with bookkeeping), ``meta``, ``exp`` (the expiry time, Unix seconds) and ``ver``
-(bumped on every save). The hash expires at ``exp`` (``PEXPIREAT``). A save
-touches that one key only, so the layout also works on Redis Cluster.
+Layout: every key of the record ``record_id`` carries the hash tag
+``{record_id}``, so they all live in one Redis Cluster slot and one script may
+use several of them (keep braces out of the prefix: the first ``{…}`` of a key is
+its tag).
+
+* ``f"{prefix}:{{{record_id}}}"``, the record: a hash whose fields are
+  ``"k:" + key`` for each session key (so no application key can collide with
+  bookkeeping), ``meta``, ``exp`` (the expiry time, Unix seconds) and ``ver``
+  (bumped on every save). It expires at ``exp`` (``PEXPIREAT``).
+* ``…:lock``, the session lock (``SESSION_LOCKING``): the holder's token, expiring
+  with the lease (``PX``).
+* ``…:gone``, a tombstone left by :meth:`RedisStore.bury` (the cache role of
+  ``cached_db``), expiring after its ttl.
+
+A tombstone is no record: ``load``, ``touch`` and ``acquire`` find nothing, a
+save with ``create`` false returns False, ``delete`` leaves the tombstone, and a
+save with ``create`` true makes a record that wins over it. Only ``load_cached``
+(``Tombstone.GONE``) and ``store_record`` (refused) see it. ``save`` counts
+``ver`` while ``store_record`` copies the database's: use one or the other.
 """
 
 from __future__ import annotations
@@ -21,13 +35,16 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
+import random
+import secrets
+import time
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import redis
 
-from ..errors import ConfigurationError, SettingProblem, StoreError
-from .base import Change, Record
+from ..errors import ConfigurationError, LockLostError, LockTimeoutError, SettingProblem, StoreError
+from .base import Change, Record, Tombstone
 from .redis_client import client_from_url
 
 if TYPE_CHECKING:
@@ -37,29 +54,102 @@ logger = logging.getLogger("wsgisession")
 
 #: Prefix of the hash fields that hold session keys.
 DATA_FIELD_PREFIX = "k:"
+#: Seconds between two attempts to take a held lock: the first, and the cap of its doubling.
+LOCK_RETRY_FIRST = 0.002
+LOCK_RETRY_MAX = 0.05
 
-# KEYS[1]: the hash. ARGV: create, replace, meta, exp, expire-at in ms, the number
-# of data fields to set, then that many field/value pairs, then the fields to delete.
-# unpack() is batched because Lua limits how many values it may spread at once.
-_SAVE_SCRIPT = """
+# Lua limits how many values unpack() may spread at once, hence batches of 1000.
+_BATCHED = """
+local function batched(command, key, from, to)
+  for first = from, to, 1000 do
+    redis.call(command, key, unpack(ARGV, first, math.min(first + 999, to)))
+  end
+end
+"""
+
+# KEYS: the hash, the lock. ARGV: create, replace, meta, exp, expire-at in ms, the
+# lock token ('' for none), the number of data fields to set, then that many
+# field/value pairs, then the fields to delete. Returns 1, 0 (no record), -1 (lock lost).
+_SAVE_SCRIPT = _BATCHED + """
 local key = KEYS[1]
+if ARGV[6] ~= '' and redis.call('GET', KEYS[2]) ~= ARGV[6] then
+  return -1
+end
 if ARGV[1] == '0' and redis.call('EXISTS', key) == 0 then
   return 0
 end
 if ARGV[2] == '1' then
   redis.call('DEL', key)
 end
-local function batched(command, from, to)
-  for first = from, to, 1000 do
-    redis.call(command, key, unpack(ARGV, first, math.min(first + 999, to)))
-  end
-end
-local first_deleted = 7 + 2 * tonumber(ARGV[6])
-batched('HDEL', first_deleted, #ARGV)
-batched('HSET', 7, first_deleted - 1)
+local first_deleted = 8 + 2 * tonumber(ARGV[7])
+batched('HDEL', key, first_deleted, #ARGV)
+batched('HSET', key, 8, first_deleted - 1)
 redis.call('HSET', key, 'meta', ARGV[3], 'exp', ARGV[4])
 redis.call('HINCRBY', key, 'ver', 1)
 redis.call('PEXPIREAT', key, ARGV[5])
+return 1
+"""
+
+# KEYS: the hash. ARGV: exp, expire-at in ms. The version stays: the data did not change.
+_TOUCH_SCRIPT = """
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  return 0
+end
+redis.call('HSET', KEYS[1], 'exp', ARGV[1])
+redis.call('PEXPIREAT', KEYS[1], ARGV[2])
+return 1
+"""
+
+# KEYS: the hash, the lock. ARGV: token, lease in ms. Returns 1 (taken), 0 (held by another), -1 (no record).
+_ACQUIRE_SCRIPT = """
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  return -1
+end
+if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  return 1
+end
+return 0
+"""
+
+# KEYS: the lock. ARGV: token. A lease that ran out may be another holder's lock by now.
+_RELEASE_SCRIPT = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+
+# KEYS: the hash, the tombstone. Returns the hash's fields and values, or 1 for a tombstone.
+_LOAD_CACHED_SCRIPT = """
+local fields = redis.call('HGETALL', KEYS[1])
+if #fields == 0 and redis.call('EXISTS', KEYS[2]) == 1 then
+  return 1
+end
+return fields
+"""
+
+# KEYS: the hash, the tombstone. ARGV: version, meta, exp, expire-at in ms, then field/value pairs.
+_STORE_RECORD_SCRIPT = _BATCHED + """
+local key = KEYS[1]
+local cached = redis.call('HGET', key, 'ver')
+if cached then
+  if tonumber(cached) >= tonumber(ARGV[1]) then
+    return 0
+  end
+elseif redis.call('EXISTS', KEYS[2]) == 1 then
+  return 0
+end
+redis.call('DEL', key)
+batched('HSET', key, 5, #ARGV)
+redis.call('HSET', key, 'meta', ARGV[2], 'exp', ARGV[3], 'ver', ARGV[1])
+redis.call('PEXPIREAT', key, ARGV[4])
+return 1
+"""
+
+# KEYS: the hash, the tombstone. ARGV: the tombstone's ttl in ms.
+_BURY_SCRIPT = """
+redis.call('DEL', KEYS[1])
+redis.call('SET', KEYS[2], '1', 'PX', ARGV[1])
 return 1
 """
 
@@ -67,15 +157,22 @@ return 1
 class RedisStore:
     """Records as Redis hashes under ``prefix``; thread-safe (the client's pool is).
 
-    Every method raises :class:`StoreError` for a Redis failure (unreachable,
-    timed out, refused); the message never holds session data. ``client`` may be
-    built with or without ``decode_responses``.
+    Every method is one round trip (``acquire`` one per attempt) and raises
+    :class:`StoreError` for a Redis failure (unreachable, timed out, refused); the
+    message never holds session data. ``client`` may be built with or without
+    ``decode_responses``.
     """
 
     def __init__(self, client: redis.Redis, prefix: str = "session") -> None:  # type: ignore[type-arg,unused-ignore]
         self.client = client
         self.prefix = prefix
         self._save_script = client.register_script(_SAVE_SCRIPT)
+        self._touch_script = client.register_script(_TOUCH_SCRIPT)
+        self._acquire_script = client.register_script(_ACQUIRE_SCRIPT)
+        self._release_script = client.register_script(_RELEASE_SCRIPT)
+        self._load_cached_script = client.register_script(_LOAD_CACHED_SCRIPT)
+        self._store_record_script = client.register_script(_STORE_RECORD_SCRIPT)
+        self._bury_script = client.register_script(_BURY_SCRIPT)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RedisStore:
@@ -85,8 +182,16 @@ class RedisStore:
         return cls(client_from_url(settings.redis_url), settings.redis_prefix)
 
     def key(self, record_id: str) -> str:
-        """The Redis key that holds ``record_id``."""
-        return f"{self.prefix}:{record_id}"
+        """The Redis key of the hash that holds ``record_id``, hash-tagged with the record id."""
+        return f"{self.prefix}:{{{record_id}}}"
+
+    def lock_key(self, record_id: str) -> str:
+        """The Redis key of ``record_id``'s session lock (same cluster slot as :meth:`key`)."""
+        return self.key(record_id) + ":lock"
+
+    def tombstone_key(self, record_id: str) -> str:
+        """The Redis key of ``record_id``'s tombstone (same cluster slot as :meth:`key`)."""
+        return self.key(record_id) + ":gone"
 
     def load(self, record_id: str) -> Record | None:
         with _errors("load"):
@@ -96,24 +201,86 @@ class RedisStore:
         return _record({_text(name): _text(value) for name, value in fields.items()})
 
     def save(self, record_id: str, change: Change) -> bool:
+        """Apply ``change``; raise :class:`LockLostError` (writing nothing) if its ``lock_token`` lost the lock."""
         with _errors("save"):
-            written = self._save_script(keys=[self.key(record_id)], args=_script_args(change))
+            written = self._save_script(keys=[self.key(record_id), self.lock_key(record_id)],
+                                        args=_script_args(change))
+        if written == -1:
+            raise LockLostError("redis")
         return bool(written)
 
     def delete(self, record_id: str) -> None:
         with _errors("delete"):
             self.client.unlink(self.key(record_id))
 
+    def touch(self, record_id: str, expires_at: float) -> bool:
+        with _errors("touch"):
+            alive = self._touch_script(keys=[self.key(record_id)], args=[repr(expires_at), _unix_ms(expires_at)])
+        return bool(alive)
+
+    def acquire(self, record_id: str, lease: float, wait: float) -> str | None:
+        """Take the lock (``SET NX PX``), retrying with jittered backoff; see :class:`~.base.Locks`."""
+        token = secrets.token_hex(16)
+        deadline = time.monotonic() + wait
+        pause = LOCK_RETRY_FIRST
+        while True:
+            with _errors("lock"):
+                outcome = self._acquire_script(keys=[self.key(record_id), self.lock_key(record_id)],
+                                               args=[token, _duration_ms(lease)])
+            if outcome == 1:
+                return token
+            if outcome == -1:
+                return None
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise LockTimeoutError("redis", wait)
+            # Jitter keeps waiters that started together from retrying in lockstep.
+            time.sleep(min(remaining, random.uniform(pause / 2, pause)))
+            pause = min(pause * 2, LOCK_RETRY_MAX)
+
+    def release(self, record_id: str, token: str) -> None:
+        with _errors("release the lock"):
+            self._release_script(keys=[self.lock_key(record_id)], args=[token])
+
+    def load_cached(self, record_id: str) -> Record | Literal[Tombstone.GONE] | None:
+        with _errors("load"):
+            found = self._load_cached_script(keys=[self.key(record_id), self.tombstone_key(record_id)])
+        if isinstance(found, int):
+            return Tombstone.GONE
+        if not found:
+            return None
+        return _record({_text(name): _text(value) for name, value in zip(found[::2], found[1::2], strict=True)})
+
+    def store_record(self, record_id: str, record: Record) -> None:
+        args: list[str | int] = [record.version, record.meta, repr(record.expires_at), _unix_ms(record.expires_at)]
+        for key, value in record.data.items():
+            args += (DATA_FIELD_PREFIX + key, value)
+        with _errors("cache the session"):
+            self._store_record_script(keys=[self.key(record_id), self.tombstone_key(record_id)], args=args)
+
+    def bury(self, record_id: str, ttl: float) -> None:
+        with _errors("bury the session"):
+            self._bury_script(keys=[self.key(record_id), self.tombstone_key(record_id)], args=[_duration_ms(ttl)])
+
 
 def _script_args(change: Change) -> list[str | int]:
     deleted = [] if change.replace else [DATA_FIELD_PREFIX + key for key in change.deleted if key not in change.set]
     args: list[str | int] = [
         int(change.create), int(change.replace), change.meta, repr(change.expires_at),
-        math.ceil(change.expires_at * 1000), len(change.set),
+        _unix_ms(change.expires_at), change.lock_token or "", len(change.set),
     ]
     for key, value in change.set.items():
         args += (DATA_FIELD_PREFIX + key, value)
     return args + deleted
+
+
+def _unix_ms(unix_time: float) -> int:
+    return math.ceil(unix_time * 1000)
+
+
+def _duration_ms(seconds: float) -> int:
+    # PX and PEXPIRE refuse 0 and negative durations.
+    return max(1, math.ceil(seconds * 1000))
 
 
 def _record(fields: dict[str, str]) -> Record | None:
