@@ -3,81 +3,67 @@
 Use it when sessions must survive a cache restart or eviction, but most reads
 should not touch the database. The database (``SESSION_DB_URL``) is the source of
 truth; the cache (``SESSION_CACHE_URL``) is write-through: every save goes to the
-database first, then to the cache. Reads go to the cache only and fall back to the
-database on a miss, putting what they found back in the cache. Hence a change made
-to the database behind this store's back (a script, another application) is not
-seen until the cache entry expires or is deleted.
+database first, then the record as the database now holds it goes to the cache.
+Reads go to the cache and fall back to the database on a miss, caching what they
+found. A change made to the database behind this store's back (a script, another
+application) is not seen until the cache entry expires.
 
 Use a shared cache (``redis://``) when more than one process serves the
-application. With ``memory://`` each process has its own cache, which goes stale
-as soon as another process saves the same session: fine for one process only.
+application; with ``memory://`` each process has its own cache, which goes stale
+as soon as another process saves the same session.
 
-The cache copy is only ever *created* from a whole record (a new session, a
-``clear()``, a copy read from the database). A partial change to a session the
-cache does not hold is written to the database only; the next read repopulates
-the cache.
+How cache and database stay consistent (see :class:`~.base.CachesRecords`):
 
-Versions: the cache counts its own saves, so its version says nothing about the
-database's, and a cache copy can lag behind the database (see the races below)
-while its count happens to equal the database's. A database trusting such a
-version in its guarded write (``UPDATE … WHERE version = :loaded``) would write a
-stale base and drop keys other requests saved. So a cache hit reports version
-``0`` ("unknown"), and a save carrying version ``0`` reaches the database without
-``base``/``version``: the database re-reads the record and merges (one more
-statement than a guarded write). A record read from the database keeps the
-database's version, passed back unchanged. The cache never receives
-``base``/``version``.
+* Cached copies carry the database's version and a cache keeps only newer
+  versions, so a slow reader can never put back an older copy than a concurrent
+  save cached, and saves reaching the cache out of order cannot disagree with the
+  database.
+* A delete (logout, ``cycle_key``) leaves a tombstone in the cache for
+  :data:`TOMBSTONE_TTL` seconds, so a reader that fetched the record from the
+  database just before the delete cannot bring it back.
+* A cache hit hands the database's version to the next save, so the database's
+  guarded ``UPDATE … WHERE version`` stays exact.
 
-Known races between cache and database, left for a later change to fix:
-
-* **A delete undone by a reader.** A request misses the cache and reads the
-  record from the database; meanwhile a logout deletes it from both; the first
-  request then puts the record back in the cache. The logged-out session stays
-  readable from the cache until it expires or a save of it (which finds the
-  database record gone) deletes the cache copy.
-* **A stale copy put back by a reader.** Same window, with a save instead of a
-  delete: the save reached the database while the cache held no copy, then the
-  reader caches the older record. Reads see the old values, and later saves merge
-  onto that stale copy, until the entry expires or the session is replaced. The
-  database keeps the right data.
-* **Saves reordered.** Two concurrent saves of the same key may reach the
-  database in one order and the cache in the other, so the two disagree on
-  that key's value. Saves of different keys merge in both.
-* **Half-done writes.** If the cache fails after the database was written
-  (``save``) or deleted (``delete``), the call raises :class:`StoreError` and the
-  cache keeps the old copy until it expires.
-* **Stale cache, no database change.** Nothing invalidates a cache entry when
-  the database alone is changed (see above).
-
-Errors: a failure of either store raises :class:`StoreError`; this store does not
-yet degrade to database-only when the cache is down.
+What is left: if the cache fails after the database was written, the call raises
+:class:`~wsgisession.errors.StoreError` and the cache may serve the older copy
+until the next save of that session or its expiry.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from typing import TYPE_CHECKING, Protocol
 
-from .base import Change, PurgesExpired, Record, Store
+from .base import CachesRecords, Change, Locks, PurgesExpired, Record, Store, Tombstone, Touches
 from .cache import open_cache
 
 if TYPE_CHECKING:
     from ..settings import Settings
 
+#: Seconds a deleted session stays marked as deleted in the cache: longer than any
+#: request takes between reading the database and filling the cache.
+TOMBSTONE_TTL = 60.0
 
-#: The version a cache hit reports: the database's version of that record is not known.
-UNKNOWN_VERSION = 0
+
+class DatabaseStore(Store, Touches, Locks, PurgesExpired, Protocol):
+    """What :class:`CachedDbStore` needs of its database (the SQL store has it all)."""
+
+    def save_returning(self, record_id: str, change: Change) -> Record | None:
+        """Like ``save``, returning the record as now stored (None where ``save`` returns False)."""
+        ...
 
 
-class DatabaseStore(Store, PurgesExpired, Protocol):
-    """What :class:`CachedDbStore` needs of its database: a store that purges expired records."""
+class CacheStore(Store, Touches, CachesRecords, Protocol):
+    """What :class:`CachedDbStore` needs of its cache (the memory and Redis stores have it)."""
 
 
 class CachedDbStore:
-    """``db`` as the source of truth behind the write-through ``cache``; thread-safe if both are."""
+    """``db`` as the source of truth behind the write-through ``cache``; thread-safe if both are.
 
-    def __init__(self, cache: Store, db: DatabaseStore) -> None:
+    Session locks (``SESSION_LOCKING``) are the database's.
+    """
+
+    def __init__(self, cache: CacheStore, db: DatabaseStore) -> None:
         self.cache = cache
         self.db = db
 
@@ -87,32 +73,45 @@ class CachedDbStore:
         # Imported here: SQLAlchemy is loaded only by engines that use it.
         from .sql import SqlStore
 
-        return cls(open_cache(settings), SqlStore.from_settings(settings))
+        cache = open_cache(settings)
+        if not isinstance(cache, CachesRecords):
+            raise TypeError(f"{type(cache).__name__} cannot be the cache of cached_db")
+        return cls(cache, SqlStore.from_settings(settings))  # type: ignore[arg-type]  # checked above
 
     def load(self, record_id: str) -> Record | None:
-        record = self.cache.load(record_id)
-        if record is not None:
-            return dataclasses.replace(record, version=UNKNOWN_VERSION)
+        cached = self.cache.load_cached(record_id)
+        if cached is Tombstone.GONE:
+            return None
+        if cached is not None:
+            return cached
         record = self.db.load(record_id)
         if record is not None and record.expires_at > time.time():
-            self.cache.save(record_id, Change(set=record.data, replace=True, create=True, meta=record.meta,
-                                              expires_at=record.expires_at))
+            self.cache.store_record(record_id, record)
         return record
 
     def save(self, record_id: str, change: Change) -> bool:
-        if change.version == UNKNOWN_VERSION:
-            change = dataclasses.replace(change, base=None, version=None)
-        if not self.db.save(record_id, change):
-            self.cache.delete(record_id)
+        record = self.db.save_returning(record_id, change)
+        if record is None:
+            self.cache.bury(record_id, TOMBSTONE_TTL)
             return False
-        # Only a whole record may create the cache copy: a partial change applied to
-        # a missing copy would leave the cache holding just the changed keys.
-        self.cache.save(record_id, dataclasses.replace(change, create=change.replace, base=None, version=None))
+        self.cache.store_record(record_id, record)
+        return True
+
+    def touch(self, record_id: str, expires_at: float) -> bool:
+        if not self.db.touch(record_id, expires_at):
+            return False
+        self.cache.touch(record_id, expires_at)  # a miss is fine: the next read caches the database's copy
         return True
 
     def delete(self, record_id: str) -> None:
         self.db.delete(record_id)
-        self.cache.delete(record_id)
+        self.cache.bury(record_id, TOMBSTONE_TTL)
+
+    def acquire(self, record_id: str, lease: float, wait: float) -> str | None:
+        return self.db.acquire(record_id, lease, wait)
+
+    def release(self, record_id: str, token: str) -> None:
+        self.db.release(record_id, token)
 
     def clear_expired(self, now: float) -> int:
         """Purge the database (and the cache, if it keeps expired entries); return the database's count."""
