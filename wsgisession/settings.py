@@ -44,6 +44,8 @@ class Settings:
     cookie_httponly: bool = True
     #: SESSION_COOKIE_SAMESITE: "Strict", "Lax", "None" or None.
     cookie_samesite: str | None = "Lax"
+    #: SESSION_COOKIE_ENCRYPT: the signed_cookies engine encrypts the data (AES-GCM), not only signs it.
+    cookie_encrypt: bool = False
     #: SESSION_EXPIRE_AT_BROWSER_CLOSE
     expire_at_browser_close: bool = False
     #: SESSION_SAVE_EVERY_REQUEST
@@ -192,6 +194,7 @@ _TABLE: dict[str, tuple[str | None, Callable[[Any], Any]]] = {
     "SESSION_COOKIE_SECURE": ("cookie_secure", _bool),
     "SESSION_COOKIE_HTTPONLY": ("cookie_httponly", _bool),
     "SESSION_COOKIE_SAMESITE": ("cookie_samesite", _samesite),
+    "SESSION_COOKIE_ENCRYPT": ("cookie_encrypt", _bool),
     "SESSION_EXPIRE_AT_BROWSER_CLOSE": ("expire_at_browser_close", _bool),
     "SESSION_SAVE_EVERY_REQUEST": ("save_every_request", _bool),
     "SESSION_SERIALIZER": ("serializer", _serializer),
@@ -273,5 +276,23 @@ def _cross_checks(settings: Settings) -> list[SettingProblem]:
     if settings.cookie_samesite == "None" and not settings.cookie_secure:
         problems.append(SettingProblem("SESSION_COOKIE_SAMESITE", 'SESSION_COOKIE_SECURE=True with SameSite "None"'
                                        " (browsers drop such cookies otherwise)", "'None' without Secure"))
+    problems.extend(_cookie_prefix_checks(settings))
+    return problems
+
+
+def _cookie_prefix_checks(settings: Settings) -> list[SettingProblem]:
+    """The rules browsers enforce on ``__Host-`` and ``__Secure-`` names (RFC 6265bis, 4.1.3): else they drop it."""
+    name = settings.cookie_name
+    lowered = name.lower()  # browsers match the prefixes case-insensitively
+    if not lowered.startswith(("__host-", "__secure-")):
+        return []
+    why = f"for a cookie named {name!r} (browsers drop it otherwise)"
+    problems = []
+    if not settings.cookie_secure:
+        problems.append(SettingProblem("SESSION_COOKIE_SECURE", f"True {why}", "False"))
+    if lowered.startswith("__host-") and settings.cookie_path != "/":
+        problems.append(SettingProblem("SESSION_COOKIE_PATH", f'"/" {why}', repr(settings.cookie_path)))
+    if lowered.startswith("__host-") and settings.cookie_domain is not None:
+        problems.append(SettingProblem("SESSION_COOKIE_DOMAIN", f"None {why}", repr(settings.cookie_domain)))
     return problems
 
