@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -96,6 +97,7 @@ def test_a_logout_racing_a_slow_write_stays_a_logout(start_race_server: StartRac
     key = new_session(url)
     with ThreadPoolExecutor(max_workers=2) as pool:
         slow = pool.submit(requests.get, f"{url}/slow-set?k=late", cookies={"sessionid": key}, timeout=30)
+        time.sleep(0.2)  # the slow request has loaded the session and is sleeping before its save
         pool.submit(requests.get, f"{url}/flush", cookies={"sessionid": key}, timeout=30).result()
         slow_response = slow.result()
     assert slow_response.status_code == 200

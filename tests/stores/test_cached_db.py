@@ -94,13 +94,15 @@ def test_reads_come_from_the_cache_so_database_only_changes_are_not_seen(
     assert data_of(store.load(A)) == {"plan": '"pro"'}
 
 
-def test_a_change_to_a_session_the_cache_lacks_does_not_leave_a_partial_copy(
+def test_a_save_caches_the_whole_record_as_the_database_holds_it(
         store: CachedDbStore, cache: RedisStore, db: SqlStore) -> None:
     store.save(A, whole({"user": '"bob"', "theme": '"dark"'}))
     cache.delete(A)
     assert store.save(A, partial({"theme": '"light"'})) is True
-    assert cache.load(A) is None
-    assert data_of(store.load(A)) == {"user": '"bob"', "theme": '"light"'}
+    cached, stored = cache.load_cached(A), db.load(A)
+    assert isinstance(cached, Record) and stored is not None
+    assert cached.data == stored.data == {"user": '"bob"', "theme": '"light"'}
+    assert cached.version == stored.version
 
 
 def test_a_save_of_a_session_deleted_from_the_database_drops_the_cached_copy(
@@ -112,19 +114,36 @@ def test_a_save_of_a_session_deleted_from_the_database_drops_the_cached_copy(
     assert store.load(A) is None
 
 
-def test_a_stale_cache_copy_does_not_make_the_database_drop_other_requests_keys(tmp_path: Path) -> None:
-    # A memory cache whose stale copy has the same version number as the database row:
-    # the row must still be merged, not overwritten with the stale copy plus the change.
-    cache, db = MemoryStore(), SqlStore(f"sqlite:///{tmp_path / 'stale.sqlite3'}", "wsgisession_stale")
-    store = CachedDbStore(cache, db)
+def test_a_reader_cannot_put_back_a_session_a_logout_deleted(
+        store: CachedDbStore, cache: RedisStore, db: SqlStore) -> None:
     store.save(A, whole({"user": '"bob"'}))
-    db.save(A, partial({"csrf": '"t0k3n"'}))  # another request's save, not (yet) in the cache
-    cache.save(A, partial({}))  # the cache copy moved on to the same version number
-    cached, stored = cache.load(A), db.load(A)
-    assert cached is not None and stored is not None and cached.version == stored.version
-    assert store.save(A, partial({"cart": "[1]"}, store.load(A))) is True
+    cache.delete(A)
+    fetched = db.load(A)  # a slow request missed the cache and read the database...
+    assert fetched is not None
+    store.delete(A)  # ...a logout in another tab deleted the session...
+    cache.store_record(A, fetched)  # ...then the slow request fills the cache
+    assert store.load(A) is None
+
+
+def test_a_reader_cannot_put_back_an_older_copy_than_a_save_cached(
+        store: CachedDbStore, cache: RedisStore, db: SqlStore) -> None:
+    store.save(A, whole({"n": "1"}))
+    cache.delete(A)
+    fetched = db.load(A)  # a slow request read version 1...
+    assert fetched is not None
+    assert store.save(A, partial({"n": "2"})) is True  # ...another saved version 2 (and cached it)...
+    cache.store_record(A, fetched)  # ...then the slow request fills the cache with version 1
+    assert data_of(store.load(A)) == {"n": "2"}
+
+
+def test_a_cache_hit_hands_the_database_version_to_the_next_save(
+        store: CachedDbStore, cache: RedisStore, db: SqlStore) -> None:
+    store.save(A, whole({"user": '"bob"'}))
+    db.save(A, partial({"csrf": '"t0k3n"'}))  # a save the cache did not see (written behind its back)
+    stale = store.load(A)
+    assert stale is not None and data_of(stale) == {"user": '"bob"'}
+    assert store.save(A, partial({"cart": "[1]"}, stale)) is True  # the guarded write notices and merges
     assert data_of(db.load(A)) == {"user": '"bob"', "csrf": '"t0k3n"', "cart": "[1]"}
-    db.close()
 
 
 def test_a_record_read_from_the_database_keeps_the_database_version(
@@ -172,7 +191,7 @@ def test_the_cached_db_engine_writes_through_to_redis_and_sql(
     assert isinstance(store.cache, RedisStore) and store.cache.prefix == settings.redis_prefix
     assert isinstance(store.db, SqlStore)
     store.save(A, whole({"user": '"bob"'}))
-    assert store.cache.client.exists(f"{settings.redis_prefix}:{A}") == 1
+    assert store.cache.client.exists(store.cache.key(A)) == 1
     assert data_of(store.db.load(A)) == {"user": '"bob"'}
     store.db.close()
 

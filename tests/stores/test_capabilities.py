@@ -53,7 +53,7 @@ def test_a_held_lock_makes_others_wait_and_then_time_out(store: Any) -> None:
     token = store.acquire(A, 10, 0.5)
     assert isinstance(token, str) and token
     started = time.monotonic()
-    with pytest.raises(LockTimeoutError, match="more than 0.3 s"):
+    with pytest.raises(LockTimeoutError, match=r"more than 0\.3 s"):
         store.acquire(A, 10, 0.3)
     assert time.monotonic() - started >= 0.25
     store.release(A, token)

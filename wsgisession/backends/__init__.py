@@ -62,7 +62,11 @@ class SessionBackend(ABC):
         return self.save(pending)
 
     def release(self, key: str, token: str) -> None:
-        """Release the lock ``load`` took for this request (``SESSION_LOCKING``)."""
+        """Release the lock ``load`` took for this request (``SESSION_LOCKING``).
+
+        Back ends that never lock have nothing to release.
+        """
+        return None
 
     def clear_expired(self, now: float) -> int | None:
         """Delete expired sessions; return how many, or None where the store expires them itself."""
