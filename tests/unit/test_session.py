@@ -239,3 +239,12 @@ def test_a_key_the_store_does_not_know_is_never_adopted(context: SessionContext)
     session["a"] = 1
     cookie = cookie_from(commit(session, 200))
     assert cookie is not None and "A" * 43 not in cookie
+
+
+def test_setting_modified_by_hand_saves_as_in_django(context: SessionContext, store: MemoryStore) -> None:
+    cookie = saved_session(context, {"a": 1})
+    session = Session(context, cookie)
+    session["a"]
+    session.modified = True
+    assert session._wants_save()
+    assert cookie_from(commit(session, 200)) is not None
