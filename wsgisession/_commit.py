@@ -5,11 +5,14 @@ from __future__ import annotations
 import logging
 
 from . import _lifecycle, cookies
+from .errors import StoreError
 from .session import Pending, Session
 
 logger = logging.getLogger("wsgisession")
 
 Header = tuple[str, str]
+
+VARY: Header = ("Vary", "Cookie")
 
 
 def commit(session: Session, status: int) -> list[Header]:
@@ -29,6 +32,8 @@ def commit(session: Session, status: int) -> list[Header]:
 
 def _commit(session: Session, status: int) -> list[Header]:
     session._load()
+    if session._degraded:  # SESSION_STORE_FAILURE = "anonymous": no save, no cookie change
+        return [VARY]
     now = session._ctx.clock()
     wants_save = session._wants_save()
     empty = session.is_empty()
@@ -38,12 +43,23 @@ def _commit(session: Session, status: int) -> list[Header]:
     if outcome.delete_cookie:
         headers.append(cookies.delete_cookie_header(session._ctx.settings))
     elif outcome.save or (not wants_save and not empty and status < 500 and session._due_for_touch(now)):
-        cookie = _write(session, now, touch=not outcome.save)
+        cookie = _write_or_degrade(session, now, touch=not outcome.save)
         if cookie is not None:
             headers.append(cookie)
     if outcome.vary:
-        headers.append(("Vary", "Cookie"))
+        headers.append(VARY)
     return headers
+
+
+def _write_or_degrade(session: Session, now: float, *, touch: bool) -> Header | None:
+    """Write; on a store failure log it, then raise or (anonymous policy) give up the save."""
+    try:
+        return _write(session, now, touch=touch)
+    except StoreError as exc:
+        session._ctx.events.store_failure(exc)
+        if session._ctx.settings.store_failure == "raise":
+            raise
+        return None
 
 
 def commit_late(session: Session, status: int | None) -> None:
@@ -55,13 +71,13 @@ def commit_late(session: Session, status: int | None) -> None:
     try:
         if status is None or status >= 500:
             return
-        if session._data is None or not session._wants_save() or session.is_empty():
+        if session._data is None or session._degraded or not session._wants_save() or session.is_empty():
             return
         if session._key is None or session._key_is_new:
             logger.warning("session changed after the response started, for a key the browser does not hold;"
                            " dropped")
             return
-        _write(session, session._ctx.clock(), touch=False)
+        _write_or_degrade(session, session._ctx.clock(), touch=False)
     finally:
         session._release_lock()
 
@@ -80,7 +96,6 @@ def _write(session: Session, now: float, *, touch: bool) -> Header | None:
 
 def _cookie_header(session: Session, pending: Pending, value: str, now: float) -> Header:
     settings = session._ctx.settings
-    if _lifecycle.expire_at_browser_close(pending.expiry, settings.expire_at_browser_close):
+    if pending.cookie_max_age is None:
         return cookies.set_cookie_header(settings, value, None, None)
-    max_age = _lifecycle.expiry_age(pending.expiry, now, settings.cookie_age)
-    return cookies.set_cookie_header(settings, value, max_age, now + max_age)
+    return cookies.set_cookie_header(settings, value, pending.cookie_max_age, now + pending.cookie_max_age)

@@ -52,18 +52,19 @@ def normalize_expiry(value: int | datetime | timedelta | None, now: float) -> Ex
     raise TypeError(f"set_expiry takes seconds (int >= 0), a datetime, a timedelta or None, not {value!r}")
 
 
-def expiry_age(expiry: Expiry, now: float, cookie_age: int) -> int:
-    """Seconds until the session expires, counted from ``now`` (Django's ``get_expiry_age``)."""
-    if isinstance(expiry, datetime):
-        return int(expiry.timestamp() - now)
-    return expiry or cookie_age
+def expiry_age(expiry: Expiry, now: float, cookie_age: int, deadline: float | None = None) -> int:
+    """Seconds until the session expires, counted from ``now`` (Django's ``get_expiry_age``).
+
+    ``deadline`` is the absolute end of the session (``SESSION_ABSOLUTE_AGE``), if any.
+    """
+    age = int(expiry.timestamp() - now) if isinstance(expiry, datetime) else expiry or cookie_age
+    return age if deadline is None else min(age, int(deadline - now))
 
 
-def expires_at(expiry: Expiry, now: float, cookie_age: int) -> float:
-    """Unix time at which the session dies on the server."""
-    if isinstance(expiry, datetime):
-        return expiry.timestamp()
-    return now + (expiry or cookie_age)
+def expires_at(expiry: Expiry, now: float, cookie_age: int, deadline: float | None = None) -> float:
+    """Unix time at which the session dies on the server (no later than ``deadline``)."""
+    when = expiry.timestamp() if isinstance(expiry, datetime) else now + (expiry or cookie_age)
+    return when if deadline is None else min(when, deadline)
 
 
 def expire_at_browser_close(expiry: Expiry, default: bool) -> bool:

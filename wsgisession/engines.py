@@ -10,6 +10,7 @@ from .backends.server_side import StoreBackend
 from .errors import ConfigurationError, SettingProblem
 from .serializers import SERIALIZERS, Serializer
 from .settings import Settings
+from .signing import SessionIdSigner
 from .stores.base import Locks, Store
 
 #: Engine name -> "module:attribute" of a callable taking Settings.
@@ -41,7 +42,10 @@ def _store_backend(store: Store, settings: Settings) -> StoreBackend:
     if settings.locking and not isinstance(store, Locks):
         raise ConfigurationError([SettingProblem(
             "SESSION_LOCKING", f"False: the {settings.engine} engine cannot lock sessions", "True")])
-    return StoreBackend(store, settings.lock_timeout if settings.locking else None)
+    if settings.secret_key is None:  # settings validation refuses this already
+        raise ValueError("SECRET_KEY is required")
+    signer = SessionIdSigner(settings.secret_key, settings.secret_key_fallbacks)
+    return StoreBackend(store, signer, settings.lock_timeout if settings.locking else None)
 
 
 def build_serializer(settings: Settings) -> Serializer:

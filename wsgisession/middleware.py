@@ -13,8 +13,10 @@ from typing import TYPE_CHECKING, Any
 from werkzeug.wsgi import ClosingIterator
 
 from ._commit import commit, commit_late
+from ._headers import add_session_headers
 from .engines import build_backend, build_serializer
-from .errors import MiddlewareMissingError
+from .errors import MiddlewareMissingError, StoreError
+from .events import EventCounts, Events
 from .session import Session, SessionContext
 from .settings import Settings
 
@@ -24,15 +26,18 @@ if TYPE_CHECKING:
 #: Where the session object sits in the WSGI environ.
 ENVIRON_KEY = "wsgisession.session"
 
+_UNAVAILABLE = b"Service Unavailable: the session store cannot be reached. Please try again shortly.\n"
+
 
 class SessionMiddleware:
     """Loads the session on first use, saves it when the application starts its response.
 
     The commit point is the application's call to ``start_response``: the session is
-    saved then and ``Set-Cookie``/``Vary`` are added. Changes made while the body is
-    iterated are saved when the iterable is closed, for a session the browser already
-    holds a cookie for (no new cookie can be sent then). Thread-safe: each request gets
-    its own :class:`~wsgisession.session.Session`.
+    saved then and ``Set-Cookie``/``Vary``/``Cache-Control`` are added. Changes made
+    while the body is iterated are saved when the iterable is closed, for a session the
+    browser already holds a cookie for (no new cookie can be sent then). A store failure
+    before the response started answers 503 (``SESSION_STORE_FAILURE = "raise"``).
+    Thread-safe: each request gets its own :class:`~wsgisession.session.Session`.
 
     :raises ConfigurationError: when ``settings`` are invalid (all problems listed).
     """
@@ -42,24 +47,38 @@ class SessionMiddleware:
         self.app = app
         self.settings = Settings.from_mapping(settings)
         self.backend = build_backend(self.settings)
-        self._context = SessionContext(self.settings, self.backend, build_serializer(self.settings), clock)
+        self.events = Events()
+        self._context = SessionContext(self.settings, self.backend, build_serializer(self.settings), clock,
+                                       self.events)
+
+    def event_counts(self) -> EventCounts:
+        """How many bad signatures, undecodable sessions and store failures were seen so far."""
+        return self.events.counts()
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         session = Session(self._context, environ.get("HTTP_COOKIE"))
         environ[ENVIRON_KEY] = session
         extra: list[tuple[str, str]] | None = None
         status_code: int | None = None
+        started = False
 
         def session_start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            nonlocal extra, status_code
+            nonlocal extra, status_code, started
             status_code = int(status[:3])
             if extra is None:
                 extra = []  # set first: a failing commit is not retried by a second call
                 extra = commit(session, status_code)
-            return start_response(status, _merge(headers, extra), exc_info)
+            write = start_response(status, add_session_headers(headers, extra), exc_info)
+            started = True
+            return write
 
         try:
             result = self.app(environ, session_start_response)
+        except StoreError:
+            session._release_lock()
+            if started:  # the server has the headers already: too late for a 503
+                raise
+            return _unavailable(start_response)
         except BaseException:
             session._release_lock()
             raise
@@ -68,22 +87,11 @@ class SessionMiddleware:
         return ClosingIterator(result, lambda: commit_late(session, status_code))
 
 
-def _merge(headers: list[tuple[str, str]], extra: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    if not extra:
-        return headers
-    merged = list(headers)
-    for name, value in extra:
-        if name == "Vary" and _varies_on_cookie(headers):
-            continue
-        merged.append((name, value))
-    return merged
-
-
-def _varies_on_cookie(headers: list[tuple[str, str]]) -> bool:
-    return any(
-        name.lower() == "vary" and any(item.strip().lower() in ("cookie", "*") for item in value.split(","))
-        for name, value in headers
-    )
+def _unavailable(start_response: StartResponse) -> list[bytes]:
+    start_response("503 Service Unavailable", [("Content-Type", "text/plain; charset=utf-8"),
+                                               ("Content-Length", str(len(_UNAVAILABLE))),
+                                               ("Retry-After", "5"), ("Cache-Control", "no-store")])
+    return [_UNAVAILABLE]
 
 
 def get_session(environ: WSGIEnvironment) -> Session:

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from . import _lifecycle, cookies
-from .errors import SessionDataError
+from .backends import Loaded, Rejected
+from .errors import SessionDataError, StoreError
+from .events import Events
 from .serializers import Serializer
 
 if TYPE_CHECKING:
     from .backends import SessionBackend
     from .settings import Settings
-
-logger = logging.getLogger("wsgisession")
 
 # Values of these types cannot change in place, so a read of one never needs re-checking.
 _IMMUTABLE = (str, int, float, bool, type(None))
@@ -30,6 +29,7 @@ class SessionContext:
     backend: SessionBackend
     serializer: Serializer
     clock: Callable[[], float]
+    events: Events
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +47,8 @@ class Pending:
     expiry: _lifecycle.Expiry
     created_at: float
     expires_at: float
+    #: The cookie's Max-Age; None for a cookie that ends with the browser session.
+    cookie_max_age: int | None
     #: What the request loaded (serialized) and the store's version of it, if anything.
     loaded: dict[str, str] | None
     version: int | None
@@ -71,6 +73,7 @@ class Session(MutableMapping[str, Any]):
         "_created_at",
         "_ctx",
         "_data",
+        "_degraded",
         "_dirty",
         "_expires_at",
         "_expiry",
@@ -98,6 +101,8 @@ class Session(MutableMapping[str, Any]):
     _created_at: float
     _version: int | None
     _had_cookie: bool
+    #: The store failed at load and SESSION_STORE_FAILURE is "anonymous": save nothing.
+    _degraded: bool
 
     def __init__(self, context: SessionContext, cookie_header: str | None) -> None:
         self._ctx = context
@@ -117,10 +122,12 @@ class Session(MutableMapping[str, Any]):
         now = self._ctx.clock()
         value = cookies.read_session_cookie(self._cookie_header, self._ctx.settings.cookie_name)
         self._had_cookie = value is not None
-        loaded = self._ctx.backend.load(value, now) if value else None
-        self._lock = (loaded.key, loaded.lock_token) if loaded is not None and loaded.lock_token else None
-        data = self._decode(loaded.data) if loaded is not None else None
-        if loaded is None or data is None:
+        self._lock, self._degraded = None, False
+        loaded = self._fetch(value, now) if value else Rejected.MISSING
+        if isinstance(loaded, Loaded):
+            self._lock = (loaded.key, loaded.lock_token) if loaded.lock_token else None
+        data = self._decode(loaded.data) if isinstance(loaded, Loaded) and self._alive(loaded, now) else None
+        if not isinstance(loaded, Loaded) or data is None:
             self._start_empty(now)
         else:
             self._data, self._snapshot = data, loaded.data
@@ -130,12 +137,34 @@ class Session(MutableMapping[str, Any]):
             self._key_is_new, self._retired_key = False, None
         return self._data  # type: ignore[return-value]  # set by either branch
 
+    def _fetch(self, value: str, now: float) -> Loaded | Rejected:
+        """Load through the back end; log and count what went wrong; apply SESSION_STORE_FAILURE."""
+        events = self._ctx.events
+        try:
+            loaded = self._ctx.backend.load(value, now)
+        except StoreError as exc:
+            events.store_failure(exc)
+            if self._ctx.settings.store_failure == "raise":
+                raise
+            self._degraded = True
+            return Rejected.MISSING
+        if loaded is Rejected.BAD_SIGNATURE:
+            events.bad_signature("session cookie")
+        elif loaded is Rejected.UNDECODABLE:
+            events.undecodable("stored session")
+        return loaded
+
+    def _alive(self, loaded: Loaded, now: float) -> bool:
+        """False once SESSION_ABSOLUTE_AGE has passed since the session began."""
+        age = self._ctx.settings.absolute_age
+        return age is None or loaded.created_at + age > now
+
     def _decode(self, raw: dict[str, str]) -> dict[str, Any] | None:
         loads = self._ctx.serializer.loads
         try:
             return {key: loads(text) for key, text in raw.items()}
         except (ValueError, TypeError):
-            logger.warning("stored session data could not be decoded; starting an empty session")
+            self._ctx.events.undecodable("stored session data")
             return None
 
     def _start_empty(self, now: float) -> None:
@@ -225,7 +254,11 @@ class Session(MutableMapping[str, Any]):
         self._load()
         for key in (self._key, self._retired_key):
             if key is not None and not (key == self._key and self._key_is_new):
-                self._ctx.backend.delete(key)
+                try:
+                    self._ctx.backend.delete(key)
+                except StoreError as exc:
+                    self._ctx.events.store_failure(exc)
+                    raise
         self._start_empty(self._ctx.clock())
         self.modified = True
 
@@ -250,17 +283,24 @@ class Session(MutableMapping[str, Any]):
     def get_expiry_age(self, *, modification: datetime | None = None, expiry: Any = _MISSING) -> int:
         """Seconds from ``modification`` (default now) until the session expires."""
         chosen = self._load_expiry() if expiry is self._MISSING else expiry
-        return _lifecycle.expiry_age(chosen, self._moment(modification), self._ctx.settings.cookie_age)
+        return _lifecycle.expiry_age(chosen, self._moment(modification), self._ctx.settings.cookie_age,
+                                     self._deadline())
 
     def get_expiry_date(self, *, modification: datetime | None = None, expiry: Any = _MISSING) -> datetime:
         """When the session expires, as an aware UTC datetime."""
         chosen = self._load_expiry() if expiry is self._MISSING else expiry
-        when = _lifecycle.expires_at(chosen, self._moment(modification), self._ctx.settings.cookie_age)
+        when = _lifecycle.expires_at(chosen, self._moment(modification), self._ctx.settings.cookie_age,
+                                     self._deadline())
         return datetime.fromtimestamp(when, UTC)
 
     def get_expire_at_browser_close(self) -> bool:
         """Whether the cookie ends with the browser session."""
         return _lifecycle.expire_at_browser_close(self._load_expiry(), self._ctx.settings.expire_at_browser_close)
+
+    def _deadline(self) -> float | None:
+        """The absolute end of the session (SESSION_ABSOLUTE_AGE after it began), if any."""
+        age = self._ctx.settings.absolute_age
+        return None if age is None else self._created_at + age
 
     def _load_expiry(self) -> _lifecycle.Expiry:
         self._load()
@@ -314,9 +354,12 @@ class Session(MutableMapping[str, Any]):
                 if text != self._snapshot.get(name):
                     changed[name] = text
             deleted = frozenset(self._snapshot.keys() - data.keys())
-        age = self._ctx.settings.cookie_age
+        settings, deadline = self._ctx.settings, self._deadline()
+        browser_close = _lifecycle.expire_at_browser_close(self._expiry, settings.expire_at_browser_close)
+        max_age = None if browser_close else _lifecycle.expiry_age(self._expiry, now, settings.cookie_age, deadline)
         return Pending(key=key, is_new=is_new, changed=changed, deleted=deleted, expiry=self._expiry,
-                       created_at=self._created_at, expires_at=_lifecycle.expires_at(self._expiry, now, age),
+                       created_at=self._created_at, cookie_max_age=max_age,
+                       expires_at=_lifecycle.expires_at(self._expiry, now, settings.cookie_age, deadline),
                        loaded=None if is_new else self._snapshot, version=self._version,
                        retired_key=self._retired_key, lock_token=self._lock_token_for(key, is_new),
                        all_data=self._serialize_all)
@@ -330,7 +373,7 @@ class Session(MutableMapping[str, Any]):
         """True when an unchanged, stored session's idle expiry is due for renewal."""
         if self._key is None or self._key_is_new or isinstance(self._expiry, datetime):
             return False
-        renewed = _lifecycle.expires_at(self._expiry, now, self._ctx.settings.cookie_age)
+        renewed = _lifecycle.expires_at(self._expiry, now, self._ctx.settings.cookie_age, self._deadline())
         return renewed - self._expires_at >= self._ctx.settings.touch_interval
 
     def _release_lock(self) -> None:
@@ -338,7 +381,10 @@ class Session(MutableMapping[str, Any]):
         if self._data is not None and self._lock is not None:
             key, token = self._lock
             self._lock = None
-            self._ctx.backend.release(key, token)
+            try:
+                self._ctx.backend.release(key, token)
+            except StoreError as exc:  # the lease ends by itself; nothing else to do
+                self._ctx.events.store_failure(exc)
 
     def _saved(self, pending: Pending, version: int | None = None) -> None:
         """Record that ``pending`` landed: later changes are measured from here."""

@@ -70,6 +70,10 @@ class Settings:
     locking: bool = False
     #: SESSION_LOCK_TIMEOUT: how long a request waits for, and may hold, a session's lock (seconds).
     lock_timeout: float = 10.0
+    #: SESSION_ABSOLUTE_AGE: a session ends this long after it began, whatever the activity (seconds).
+    absolute_age: int | None = None
+    #: SESSION_STORE_FAILURE: "raise" (503) or "anonymous" (an empty, unsaved session).
+    store_failure: str = "raise"
 
     @classmethod
     def from_mapping(cls, mapping: Mapping[str, Any] | None = None) -> Settings:
@@ -168,6 +172,13 @@ def _url(*schemes: str) -> Callable[[Any], str]:
     return parse
 
 
+def _one_of(*choices: str) -> Callable[[Any], str]:
+    def parse(value: Any) -> str:
+        _check(value in choices, " or ".join(repr(choice) for choice in choices))
+        return str(value)
+    return parse
+
+
 def _optional(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return lambda value: None if value is None else parse(value)
 
@@ -207,6 +218,8 @@ _TABLE: dict[str, tuple[str | None, Callable[[Any], Any]]] = {
     "SESSION_TOUCH_INTERVAL": ("touch_interval", _non_negative_int),
     "SESSION_LOCKING": ("locking", _bool),
     "SESSION_LOCK_TIMEOUT": ("lock_timeout", _positive_seconds),
+    "SESSION_ABSOLUTE_AGE": ("absolute_age", _optional(_positive_int)),
+    "SESSION_STORE_FAILURE": ("store_failure", _one_of("raise", "anonymous")),
     "SESSION_REDIS_HOST": (None, _optional_text),
     "SESSION_REDIS_PORT": (None, _optional(_port)),
     "SESSION_REDIS_DB": (None, _optional(_db_number)),
@@ -263,10 +276,8 @@ def _fold_redis(seed: dict[str, Any], values: dict[str, Any], problems: list[Set
 
 def _cross_checks(settings: Settings) -> list[SettingProblem]:
     problems = []
-    if settings.engine == "signed_cookies" and not settings.secret_key:
-        problems.append(SettingProblem("SECRET_KEY", "a secret key (the signed_cookies engine signs with it)", "none"))
-    if settings.secret_key_fallbacks and not settings.secret_key:
-        problems.append(SettingProblem("SECRET_KEY", "a secret key when SECRET_KEY_FALLBACKS is set", "none"))
+    if not settings.secret_key:
+        problems.append(SettingProblem("SECRET_KEY", "a secret key (it signs the session cookie)", "none"))
     if settings.engine == "redis" and not settings.redis_url:
         problems.append(SettingProblem("SESSION_REDIS_URL", "a Redis URL (or SESSION_REDIS_HOST) for the redis engine",
                                        "none"))

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from webtest import TestApp
 
+from tests.conftest import SECRET
 from tests.middleware.apps import behaviour_app
 from wsgisession import SessionMiddleware
 from wsgisession.cli import main
@@ -53,8 +54,10 @@ def test_reads_toml_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     folder = tmp_path / "sessions"
     folder.mkdir()
     path = tmp_path / "settings.toml"
-    path.write_text(f'SESSION_ENGINE = "file"\nSESSION_FILE_PATH = "{folder}"\nSESSION_COOKIE_AGE = 60\n')
-    make_sessions({"SESSION_ENGINE": "file", "SESSION_FILE_PATH": str(folder), "SESSION_COOKIE_AGE": 60}, 2,
+    path.write_text(f'SECRET_KEY = "{SECRET}"\nSESSION_ENGINE = "file"\nSESSION_FILE_PATH = "{folder}"\n'
+                    'SESSION_COOKIE_AGE = 60\n')
+    make_sessions({"SECRET_KEY": SECRET, "SESSION_ENGINE": "file", "SESSION_FILE_PATH": str(folder),
+                   "SESSION_COOKIE_AGE": 60}, 2,
                   clock=lambda: time.time() - 3600)
     assert main(["clearsessions", "--settings", str(path)]) == 0
     assert capsys.readouterr().out.strip() == "Deleted 2 expired sessions."
@@ -63,7 +66,8 @@ def test_reads_toml_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
 def test_python_dash_m_with_a_module_dict(tmp_path: Path) -> None:
     folder = tmp_path / "sessions"
     folder.mkdir()
-    settings = {"SESSION_ENGINE": "file", "SESSION_FILE_PATH": str(folder), "SESSION_COOKIE_AGE": 60}
+    settings = {"SECRET_KEY": SECRET, "SESSION_ENGINE": "file", "SESSION_FILE_PATH": str(folder),
+                "SESSION_COOKIE_AGE": 60}
     (tmp_path / "mysite_settings.py").write_text(f"SESSIONS = {settings!r}\n")
     make_sessions(settings, 1, clock=lambda: time.time() - 3600)
     result = subprocess.run([sys.executable, "-m", "wsgisession", "clearsessions", "--settings",
@@ -91,6 +95,6 @@ def test_missing_source_and_unknown_form_exit_2(capsys: pytest.CaptureFixture[st
 
 
 def test_a_store_that_is_down_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    settings = {"SESSION_DB_URL": "postgresql+psycopg://postgres@127.0.0.1:1/test"}
+    settings = {"SECRET_KEY": SECRET, "SESSION_DB_URL": "postgresql+psycopg://postgres@127.0.0.1:1/test"}
     assert main(["clearsessions", "--settings", write_json(tmp_path, settings)]) == 1
     assert "failed" in capsys.readouterr().err

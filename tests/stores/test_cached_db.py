@@ -197,9 +197,8 @@ def test_the_cached_db_engine_writes_through_to_redis_and_sql(
 
 
 def test_open_cache_picks_the_store_by_url_scheme(redis_prefix: str) -> None:
-    assert isinstance(open_cache(Settings.from_mapping({"SESSION_CACHE_URL": "memory://"})), MemoryStore)
-    on_redis = open_cache(Settings.from_mapping({"SESSION_CACHE_URL": servers.REDIS_URL,
-                                                 "SESSION_REDIS_PREFIX": redis_prefix}))
+    assert isinstance(open_cache(Settings(cache_url="memory://")), MemoryStore)
+    on_redis = open_cache(Settings(cache_url=servers.REDIS_URL, redis_prefix=redis_prefix))
     assert isinstance(on_redis, RedisStore) and on_redis.prefix == redis_prefix
     with pytest.raises(ConfigurationError, match="SESSION_CACHE_URL") as caught:
         open_cache(Settings(cache_url="memcached://127.0.0.1:11211"))

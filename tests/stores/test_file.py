@@ -20,7 +20,7 @@ import pytest
 from wsgisession.engines import build_backend
 from wsgisession.errors import ConfigurationError, LockLostError, LockTimeoutError, StoreError
 from wsgisession.settings import Settings
-from wsgisession.stores.base import Change
+from wsgisession.stores.base import CorruptRecord, Change
 from wsgisession.stores.file import FileStore
 
 A = "a" * 64
@@ -118,16 +118,12 @@ def test_session_files_are_private_and_compact_json(store: FileStore, folder: Pa
                                      b'{"m": "", "e": 1, "v": 1, "d": {}, "lt": "t"}',
                                      b'{"m": "", "e": 1, "v": 1, "d": {}, "lt": 5, "lx": 1}',
                                      b'{"m": "", "e": 1, "v": 1, "d": {}, "lt": "t", "lx": true}'])
-def test_a_corrupted_file_loads_as_no_session_with_a_warning(content: bytes, store: FileStore, folder: Path,
-                                                             caplog: pytest.LogCaptureFixture) -> None:
+def test_a_corrupted_file_is_reported_as_corrupt_without_naming_it(content: bytes, store: FileStore,
+                                                                   folder: Path) -> None:
     (folder / f"wsgisession-{A}").write_bytes(content)
-    caplog.set_level(logging.WARNING, logger="wsgisession")
-
-    assert store.load(A) is None
-
-    warnings = [r for r in caplog.records if r.name == "wsgisession" and r.levelno == logging.WARNING]
-    assert len(warnings) == 1
-    assert A not in warnings[0].getMessage()
+    with pytest.raises(CorruptRecord) as caught:
+        store.load(A)
+    assert A not in str(caught.value)
 
 
 def test_a_corrupted_file_is_replaced_by_a_new_session(store: FileStore, folder: Path) -> None:
@@ -342,7 +338,7 @@ def test_a_full_disk_raises_store_error_and_keeps_the_old_session(store: FileSto
 def test_a_missing_folder_is_a_configuration_error(make_path: Callable[[Path], Path], tmp_path: Path) -> None:
     (tmp_path / "a-file").write_text("")
     path = make_path(tmp_path)
-    settings = Settings.from_mapping({"SESSION_ENGINE": "file", "SESSION_FILE_PATH": str(path)})
+    settings = Settings(engine="file", file_path=str(path), secret_key="unit-test-secret-key-0123456789")
     with pytest.raises(ConfigurationError) as raised:
         build_backend(settings)
     assert [problem.key for problem in raised.value.problems] == ["SESSION_FILE_PATH"]

@@ -14,10 +14,12 @@ from redis.crc import key_slot
 
 from tests import servers
 from wsgisession import _lifecycle
+from wsgisession.backends import Loaded
 from wsgisession.backends.server_side import StoreBackend
 from wsgisession.errors import ConfigurationError, LockLostError, StoreError
 from wsgisession.session import Pending
 from wsgisession.settings import Settings
+from wsgisession.signing import SessionIdSigner
 from wsgisession.stores.base import Change, Record
 from wsgisession.stores.redis import RedisStore
 from wsgisession.stores.redis_client import client_from_url
@@ -73,16 +75,17 @@ def test_redis_holds_the_session_under_a_hash_of_its_key(store: RedisStore, clie
     key = _lifecycle.new_session_key()
     now = time.time()
     pending = Pending(key=key, is_new=True, changed={"user": '"bob"'}, deleted=frozenset(), expiry=None,
-                      created_at=now, expires_at=now + 600, loaded=None, version=None, retired_key=None,
-                      lock_token=None, all_data=lambda: {"user": '"bob"'})
-    assert StoreBackend(store).save(pending) == key
+                      created_at=now, expires_at=now + 600, cookie_max_age=600, loaded=None, version=None,
+                      retired_key=None, lock_token=None, all_data=lambda: {"user": '"bob"'})
+    backend = StoreBackend(store, SessionIdSigner("unit-test-secret-key-0123456789"))
+    cookie_value = backend.save(pending)
+    assert cookie_value is not None and cookie_value.startswith(f"{key}.")
     names = [name.decode() for name in client.scan_iter(match=f"{redis_prefix}*")]
     assert names == [f"{redis_prefix}:{{{_lifecycle.record_id(key)}}}"]
     stored = client.hgetall(names[0])
     assert key.encode() not in b" ".join([*stored, *stored.values()])
-    loaded = StoreBackend(store).load(key, time.time())
-    assert loaded is not None
-    assert loaded.data == {"user": '"bob"'}
+    loaded = backend.load(cookie_value, time.time())
+    assert isinstance(loaded, Loaded) and loaded.data == {"user": '"bob"'}
 
 
 def test_load_save_and_delete_are_one_command_each(store: RedisStore, client: CountingRedis) -> None:
@@ -258,8 +261,7 @@ def test_the_redis_engine_never_falls_back_to_a_local_redis() -> None:
 
 
 def test_from_settings_uses_the_url_and_prefix(redis_prefix: str) -> None:
-    store = RedisStore.from_settings(Settings.from_mapping(
-        {"SESSION_ENGINE": "redis", "SESSION_REDIS_URL": servers.REDIS_URL, "SESSION_REDIS_PREFIX": redis_prefix}))
+    store = RedisStore.from_settings(Settings(engine="redis", redis_url=servers.REDIS_URL, redis_prefix=redis_prefix))
     create(store, A, {"x": "1"})
     assert store.client.exists(f"{redis_prefix}:{{{A}}}") == 1
 

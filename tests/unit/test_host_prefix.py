@@ -9,11 +9,12 @@ import pytest
 from wsgisession import ConfigurationError, Settings
 
 HOST_OK = {"SESSION_COOKIE_NAME": "__Host-sessionid", "SESSION_COOKIE_SECURE": True}
+SECRET = {"SECRET_KEY": "unit-test-secret-key-0123456789"}
 
 
 def problems_of(mapping: dict[str, Any]) -> dict[str, str]:
     with pytest.raises(ConfigurationError) as caught:
-        Settings.from_mapping(mapping)
+        Settings.from_mapping({**SECRET, **mapping})
     return {problem.key: str(problem) for problem in caught.value.problems}
 
 
@@ -27,7 +28,7 @@ def problems_of(mapping: dict[str, Any]) -> dict[str, str]:
     {"SESSION_COOKIE_NAME": "sessionid__Host-"},
 ])
 def test_names_that_follow_the_rules_are_accepted(mapping: dict[str, Any]) -> None:
-    assert Settings.from_mapping(mapping).cookie_name == mapping["SESSION_COOKIE_NAME"]
+    assert Settings.from_mapping({**SECRET, **mapping}).cookie_name == mapping["SESSION_COOKIE_NAME"]
 
 
 def test_host_prefix_without_secure_names_the_key() -> None:

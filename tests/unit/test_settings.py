@@ -10,14 +10,17 @@ from wsgisession import ConfigurationError, SessionMiddleware, Settings
 from wsgisession.settings import _TABLE, KNOWN_KEYS
 
 
+SECRET = {"SECRET_KEY": "unit-test-secret-key-0123456789"}
+
+
 def problems_of(mapping: dict[str, object]) -> dict[str, str]:
     with pytest.raises(ConfigurationError) as caught:
-        Settings.from_mapping(mapping)
+        Settings.from_mapping({**SECRET, **mapping})
     return {problem.key: str(problem) for problem in caught.value.problems}
 
 
 def test_defaults_are_djangos() -> None:
-    settings = Settings.from_mapping({})
+    settings = Settings.from_mapping(SECRET)
     assert settings.engine == "db"
     assert settings.cookie_name == "sessionid"
     assert settings.cookie_age == 1209600
@@ -62,8 +65,10 @@ def test_secrets_are_never_echoed() -> None:
     assert "short-secret" not in problems["SECRET_KEY"]
 
 
-def test_signed_cookies_needs_a_secret_key() -> None:
-    assert "SECRET_KEY" in problems_of({"SESSION_ENGINE": "signed_cookies"})
+def test_every_engine_needs_a_secret_key_it_signs_the_cookie_with() -> None:
+    for engine in ("db", "signed_cookies", "file"):
+        with pytest.raises(ConfigurationError, match="SECRET_KEY: expected a secret key"):
+            Settings.from_mapping({"SESSION_ENGINE": engine})
 
 
 def test_redis_engine_needs_a_server_and_never_guesses_localhost() -> None:
@@ -72,7 +77,7 @@ def test_redis_engine_needs_a_server_and_never_guesses_localhost() -> None:
 
 def test_seed_era_redis_keys_build_the_url() -> None:
     settings = Settings.from_mapping({
-        "SESSION_ENGINE": "redis", "SESSION_REDIS_HOST": "localhost", "SESSION_REDIS_PORT": 6380,
+        **SECRET, "SESSION_ENGINE": "redis", "SESSION_REDIS_HOST": "localhost", "SESSION_REDIS_PORT": 6380,
         "SESSION_REDIS_DB": 2, "SESSION_REDIS_PASSWORD": "p@ss/word", "SESSION_REDIS_PREFIX": "sess",
     })
     assert settings.redis_url == "redis://:p%40ss%2Fword@localhost:6380/2"
@@ -85,24 +90,24 @@ def test_url_and_seed_era_keys_together_are_refused() -> None:
 
 def test_samesite_none_requires_secure() -> None:
     assert "SESSION_COOKIE_SAMESITE" in problems_of({"SESSION_COOKIE_SAMESITE": "None"})
-    settings = Settings.from_mapping({"SESSION_COOKIE_SAMESITE": "none", "SESSION_COOKIE_SECURE": True})
+    settings = Settings.from_mapping({**SECRET, "SESSION_COOKIE_SAMESITE": "none", "SESSION_COOKIE_SECURE": True})
     assert settings.cookie_samesite == "None"
 
 
 def test_settings_are_frozen() -> None:
-    settings = Settings.from_mapping({})
+    settings = Settings.from_mapping(SECRET)
     with pytest.raises(AttributeError):
         settings.cookie_age = 1  # type: ignore[misc]
 
 
 def test_middleware_refuses_bad_settings_when_built() -> None:
     with pytest.raises(ConfigurationError, match="SESSION_ENGINE"):
-        SessionMiddleware(lambda e, s: [], {"SESSION_ENGINE": "nosuch.module.Store"})
+        SessionMiddleware(lambda e, s: [], {**SECRET, "SESSION_ENGINE": "nosuch.module.Store"})
 
 
 def test_middleware_refuses_an_engine_path_that_is_not_a_store() -> None:
     with pytest.raises(ConfigurationError, match="returning a Store"):
-        SessionMiddleware(lambda e, s: [], {"SESSION_ENGINE": "builtins.repr"})
+        SessionMiddleware(lambda e, s: [], {**SECRET, "SESSION_ENGINE": "builtins.repr"})
 
 
 def test_known_keys_include_every_spec_key() -> None:

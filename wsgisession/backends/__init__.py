@@ -8,6 +8,7 @@ in a :class:`~wsgisession.stores.base.Store` and only a key in the cookie;
 
 from __future__ import annotations
 
+import enum
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -36,12 +37,23 @@ class Loaded:
     lock_token: str | None = None
 
 
+class Rejected(enum.Enum):
+    """Why a cookie gave no session (the session logs and counts the last two)."""
+
+    #: Unknown, expired or malformed: an everyday miss.
+    MISSING = "missing"
+    #: The cookie's signature (or encryption tag) does not check out: forged or tampered.
+    BAD_SIGNATURE = "bad signature"
+    #: Authentic, but what it points to cannot be decoded: corrupted data.
+    UNDECODABLE = "undecodable"
+
+
 class SessionBackend(ABC):
     """Loads and saves sessions for the middleware. Implementations are thread-safe."""
 
     @abstractmethod
-    def load(self, cookie_value: str, now: float) -> Loaded | None:
-        """Return the live session the cookie names, or None (unknown, expired, tampered, malformed).
+    def load(self, cookie_value: str, now: float) -> Loaded | Rejected:
+        """Return the live session the cookie names, or why there is none.
 
         Raise :class:`~wsgisession.errors.StoreError` only when the store fails.
         """

@@ -9,7 +9,6 @@ the expiry inside it; ``flush()`` and ``cycle_key()`` only replace the browser's
 from __future__ import annotations
 
 import json
-import logging
 from typing import Any, Protocol
 
 from itsdangerous import BadData, URLSafeSerializer
@@ -18,10 +17,7 @@ from .. import _lifecycle
 from ..encryption import CookieCipher, DecryptionError
 from ..session import Pending
 from ..settings import Settings
-from . import Loaded, SessionBackend
-
-logger = logging.getLogger("wsgisession")
-security_logger = logging.getLogger("wsgisession.security")
+from . import Loaded, Rejected, SessionBackend
 
 #: Separates these signatures from any other use of SECRET_KEY.
 SALT = "wsgisession.signed_cookies"
@@ -118,18 +114,16 @@ class SignedCookieBackend(SessionBackend):
             codec = SigningCodec(settings.secret_key, settings.secret_key_fallbacks)
         return cls(codec)
 
-    def load(self, cookie_value: str, now: float) -> Loaded | None:
+    def load(self, cookie_value: str, now: float) -> Loaded | Rejected:
         try:
             payload = self._codec.loads(cookie_value)
-        except BadCookie as exc:
-            security_logger.warning("session cookie ignored: bad signature or authentication (%s)", exc)
-            return None
+        except BadCookie:
+            return Rejected.BAD_SIGNATURE
         loaded = _from_payload(payload)
         if loaded is None:
-            logger.warning("signed session cookie holds an unexpected payload; ignored")
-            return None
-        if payload["e"] <= now:
-            return None
+            return Rejected.UNDECODABLE
+        if loaded.expires_at <= now:
+            return Rejected.MISSING
         return loaded
 
     def save(self, pending: Pending) -> str:

@@ -12,7 +12,9 @@ the optional capabilities below are separate small protocols.
 
 Error rules (for every method): a missing record is not an error. Raise
 :class:`wsgisession.errors.StoreError` only for system failures (server down,
-disk full, permission denied), ``from`` the original exception.
+disk full, permission denied), ``from`` the original exception. ``load`` raises
+:class:`CorruptRecord` for a record that exists but cannot be read; the session
+then starts empty and the event is logged and counted.
 """
 
 from __future__ import annotations
@@ -25,6 +27,10 @@ from typing import Literal, Protocol, runtime_checkable
 
 #: What a record id looks like: stores may rely on it (and the file store checks it).
 RECORD_ID_PATTERN = re.compile(r"[0-9a-f]{64}")
+
+
+class CorruptRecord(Exception):
+    """``load`` found a record it cannot read (not what the store writes); never a system failure."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,7 +34,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Protocol
 
-from .base import CachesRecords, Change, Locks, PurgesExpired, Record, Store, Tombstone, Touches
+from .base import CachesRecords, Change, CorruptRecord, Locks, PurgesExpired, Record, Store, Tombstone, Touches
 from .cache import open_cache
 
 if TYPE_CHECKING:
@@ -79,7 +79,10 @@ class CachedDbStore:
         return cls(cache, SqlStore.from_settings(settings))  # type: ignore[arg-type]  # checked above
 
     def load(self, record_id: str) -> Record | None:
-        cached = self.cache.load_cached(record_id)
+        try:
+            cached = self.cache.load_cached(record_id)
+        except CorruptRecord:  # an unreadable cache entry is a miss: the database has the session
+            cached = None
         if cached is Tombstone.GONE:
             return None
         if cached is not None:

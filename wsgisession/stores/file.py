@@ -32,7 +32,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..errors import ConfigurationError, LockLostError, LockTimeoutError, SettingProblem, StoreError
-from .base import RECORD_ID_PATTERN, Change, Record
+from .base import RECORD_ID_PATTERN, Change, CorruptRecord, Record
 
 if TYPE_CHECKING:
     from ..settings import Settings
@@ -104,7 +104,10 @@ class FileStore:
         if path is None:
             return None
         with self._errors("load"):
-            stored = self._read_or_warn(path)
+            try:
+                stored = _read(path)
+            except _Corrupt:
+                raise CorruptRecord(f"a session file in {self.folder} does not hold session data") from None
         return stored.record if stored is not None else None
 
     def save(self, record_id: str, change: Change) -> bool:

@@ -33,7 +33,6 @@ save with ``create`` true makes a record that wins over it. Only ``load_cached``
 from __future__ import annotations
 
 import contextlib
-import logging
 import math
 import random
 import secrets
@@ -44,13 +43,12 @@ from typing import TYPE_CHECKING, Any, Literal
 import redis
 
 from ..errors import ConfigurationError, LockLostError, LockTimeoutError, SettingProblem, StoreError
-from .base import Change, Record, Tombstone
+from .base import Change, CorruptRecord, Record, Tombstone
 from .redis_client import client_from_url
 
 if TYPE_CHECKING:
     from ..settings import Settings
 
-logger = logging.getLogger("wsgisession")
 
 #: Prefix of the hash fields that hold session keys.
 DATA_FIELD_PREFIX = "k:"
@@ -283,12 +281,11 @@ def _duration_ms(seconds: float) -> int:
     return max(1, math.ceil(seconds * 1000))
 
 
-def _record(fields: dict[str, str]) -> Record | None:
+def _record(fields: dict[str, str]) -> Record:
     try:
         meta, expires_at, version = fields["meta"], float(fields["exp"]), int(fields["ver"])
     except (KeyError, ValueError):
-        logger.warning("a Redis session hash lacks its bookkeeping fields; starting an empty session")
-        return None
+        raise CorruptRecord("a Redis session hash lacks its bookkeeping fields") from None
     data = {name[len(DATA_FIELD_PREFIX):]: value for name, value in fields.items()
             if name.startswith(DATA_FIELD_PREFIX)}
     return Record(data, meta, expires_at, version)

@@ -17,7 +17,6 @@ a save carrying the lock's token is fenced, so a request that outlived its lease
 from __future__ import annotations
 
 import json
-import logging
 import os
 import secrets
 import threading
@@ -34,9 +33,7 @@ from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError, State
 from ..errors import ConfigurationError, LockLostError, LockTimeoutError, SettingProblem, StoreError
 from ..settings import Settings
 from . import _sql_locks
-from .base import Change, Record
-
-logger = logging.getLogger("wsgisession")
+from .base import Change, CorruptRecord, Record
 
 #: How many times a save re-reads and merges before giving up with StoreError.
 MAX_ATTEMPTS = 50
@@ -89,9 +86,7 @@ class SqlStore:
             return None
         decoded = _decode(row.session_data)
         if decoded is None:
-            logger.warning("stored session data in the %s table is not valid; treating the session as missing",
-                           self.table.name)
-            return None
+            raise CorruptRecord(f"a row of the {self.table.name} table does not hold session data")
         meta, data = decoded
         return Record(data, meta, float(row.expire_date), int(row.version))
 
