@@ -20,7 +20,7 @@ import pytest
 from wsgisession.engines import build_backend
 from wsgisession.errors import ConfigurationError, LockLostError, LockTimeoutError, StoreError
 from wsgisession.settings import Settings
-from wsgisession.stores.base import CorruptRecord, Change
+from wsgisession.stores.base import Change, CorruptRecord
 from wsgisession.stores.file import FileStore
 
 A = "a" * 64

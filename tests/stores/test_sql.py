@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import multiprocessing
 import queue
 import sqlite3
@@ -17,7 +16,7 @@ import sqlalchemy as sa
 from tests.concurrency import run_in_threads
 from wsgisession.errors import ConfigurationError, LockLostError, LockTimeoutError, StoreError
 from wsgisession.settings import Settings
-from wsgisession.stores.base import CorruptRecord, Change
+from wsgisession.stores.base import Change, CorruptRecord
 from wsgisession.stores.sql import SqlStore
 
 A = "a" * 64

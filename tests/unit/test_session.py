@@ -9,13 +9,12 @@ import pytest
 from wsgisession import SessionDataError
 from wsgisession._commit import commit
 from wsgisession.backends.server_side import StoreBackend
+from wsgisession.events import Events
 from wsgisession.serializers import JSONSerializer
 from wsgisession.session import Session, SessionContext
-from wsgisession.events import Events
 from wsgisession.settings import Settings
 from wsgisession.signing import SessionIdSigner
 from wsgisession.stores.memory import MemoryStore
-
 
 SECRET = "unit-test-secret-key-0123456789"
 
