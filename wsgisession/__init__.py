@@ -6,6 +6,7 @@ from .errors import (
     MiddlewareMissingError,
     SessionDataError,
     StoreError,
+    UnsupportedOperation,
     WSGISessionError,
 )
 from .middleware import SessionMiddleware, get_session
@@ -21,6 +22,7 @@ __all__ = [
     "SessionMiddleware",
     "Settings",
     "StoreError",
+    "UnsupportedOperation",
     "WSGISessionError",
     "get_session",
 ]

@@ -72,27 +72,40 @@ def expire_at_browser_close(expiry: Expiry, default: bool) -> bool:
     return default if expiry is None else expiry == 0
 
 
-def encode_meta(expiry: Expiry, created_at: float) -> str:
+@dataclass(frozen=True, slots=True)
+class Meta:
+    """The bookkeeping kept beside a session's data (never shown as session keys)."""
+
+    expiry: Expiry
+    created_at: float
+    #: The user the session belongs to (``session.set_user``), if any.
+    user_id: str | None = None
+
+
+def encode_meta(meta: Meta) -> str:
     """Serialize the bookkeeping a store keeps beside the data."""
-    meta: dict[str, float | int] = {"c": created_at}
-    if isinstance(expiry, datetime):
-        meta["t"] = expiry.timestamp()
-    elif expiry is not None:
-        meta["a"] = expiry
-    return json.dumps(meta, separators=(",", ":"))
+    fields: dict[str, float | int | str] = {"c": meta.created_at}
+    if isinstance(meta.expiry, datetime):
+        fields["t"] = meta.expiry.timestamp()
+    elif meta.expiry is not None:
+        fields["a"] = meta.expiry
+    if meta.user_id is not None:
+        fields["u"] = meta.user_id
+    return json.dumps(fields, separators=(",", ":"))
 
 
-def decode_meta(text: str) -> tuple[Expiry, float]:
+def decode_meta(text: str) -> Meta:
     """Inverse of :func:`encode_meta`; raise ``ValueError`` on anything else."""
-    meta = json.loads(text)
-    if not isinstance(meta, dict) or not isinstance(meta.get("c"), (int, float)):
+    fields = json.loads(text)
+    if not isinstance(fields, dict) or not isinstance(fields.get("c"), (int, float)):
         raise ValueError("session metadata is not an object with a creation time")
     expiry: Expiry = None
-    if isinstance(meta.get("t"), (int, float)):
-        expiry = datetime.fromtimestamp(meta["t"], UTC)
-    elif isinstance(meta.get("a"), int) and meta["a"] >= 0:
-        expiry = meta["a"]
-    return expiry, float(meta["c"])
+    if isinstance(fields.get("t"), (int, float)):
+        expiry = datetime.fromtimestamp(fields["t"], UTC)
+    elif isinstance(fields.get("a"), int) and fields["a"] >= 0:
+        expiry = fields["a"]
+    user_id = fields.get("u")
+    return Meta(expiry, float(fields["c"]), user_id if isinstance(user_id, str) else None)
 
 
 # --- what the response does ----------------------------------------------------------

@@ -89,5 +89,9 @@ class CookieTooLargeError(WSGISessionError, ValueError):
         )
 
 
+class UnsupportedOperation(WSGISessionError):
+    """The configured engine cannot do this (for example, no per-user index of sessions)."""
+
+
 class MiddlewareMissingError(WSGISessionError, LookupError):
     """``get_session`` was called on an environ the middleware never saw."""

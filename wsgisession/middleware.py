@@ -51,6 +51,20 @@ class SessionMiddleware:
         self._context = SessionContext(self.settings, self.backend, build_serializer(self.settings), clock,
                                        self.events)
 
+    def user_sessions(self, user_id: str | int) -> list[str]:
+        """Opaque ids of the user's live sessions (see ``Session.set_user``).
+
+        Raises UnsupportedOperation where the engine keeps no per-user index.
+        """
+        return self.backend.user_sessions(str(user_id))
+
+    def delete_user_sessions(self, user_id: str | int, except_key: str | None = None) -> int:
+        """End every session of the user but the one whose key is ``except_key``; return how many.
+
+        For "log out everywhere" from outside a request (an admin tool, a password reset).
+        """
+        return self.backend.delete_user_sessions(str(user_id), except_key)
+
     def event_counts(self) -> EventCounts:
         """How many bad signatures, undecodable sessions and store failures were seen so far."""
         return self.events.counts()

@@ -56,8 +56,15 @@ class Pending:
     retired_key: str | None
     #: The token of the lock held on ``key`` (``SESSION_LOCKING``), if any.
     lock_token: str | None
+    #: The user the session belongs to, and whether this save sets it (for the per-user index).
+    user_id: str | None
+    user_changed: bool
     #: Every value, serialized: for back ends that write the whole session.
     all_data: Callable[[], dict[str, str]]
+
+    def meta(self) -> _lifecycle.Meta:
+        """The bookkeeping stored beside the data."""
+        return _lifecycle.Meta(self.expiry, self.created_at, self.user_id)
 
 
 class Session(MutableMapping[str, Any]):
@@ -83,6 +90,8 @@ class Session(MutableMapping[str, Any]):
         "_lock",
         "_retired_key",
         "_snapshot",
+        "_user_changed",
+        "_user_id",
         "_version",
         "accessed",
         "modified",
@@ -101,6 +110,8 @@ class Session(MutableMapping[str, Any]):
     _created_at: float
     _version: int | None
     _had_cookie: bool
+    _user_id: str | None
+    _user_changed: bool
     #: The store failed at load and SESSION_STORE_FAILURE is "anonymous": save nothing.
     _degraded: bool
 
@@ -133,6 +144,7 @@ class Session(MutableMapping[str, Any]):
             self._data, self._snapshot = data, loaded.data
             self._key, self._expiry, self._created_at = loaded.key, loaded.expiry, loaded.created_at
             self._expires_at, self._version = loaded.expires_at, loaded.version
+            self._user_id, self._user_changed = loaded.user_id, False
             self._dirty = set()
             self._key_is_new, self._retired_key = False, None
         return self._data  # type: ignore[return-value]  # set by either branch
@@ -171,6 +183,7 @@ class Session(MutableMapping[str, Any]):
         self._data, self._snapshot, self._dirty = {}, {}, set()
         self._key, self._key_is_new, self._retired_key = None, False, None
         self._expiry, self._created_at, self._version, self._expires_at = None, now, None, 0.0
+        self._user_id, self._user_changed = None, False
 
     # --- the mapping -----------------------------------------------------------------
 
@@ -274,6 +287,35 @@ class Session(MutableMapping[str, Any]):
         self._key_is_new = True
         self.modified = True
 
+    def set_user(self, user_id: str | int) -> None:
+        """Record whose session this is, so :meth:`delete_user_sessions` can end all of them.
+
+        Kept beside the data (not as a key); stores with a per-user index (Redis, SQL,
+        memory) add the session to the user's index when it is saved.
+        """
+        self._load()
+        self._user_id, self._user_changed = str(user_id), True
+        self.modified = True
+
+    @property
+    def user_id(self) -> str | None:
+        """The user given to :meth:`set_user`, or None."""
+        self._load()
+        return self._user_id
+
+    def delete_user_sessions(self, keep_current: bool = True) -> int:
+        """End this user's other sessions ("log out everywhere else"); return how many ended.
+
+        With ``keep_current=False`` this session's record goes too (then call :meth:`flush`).
+        Raises UnsupportedOperation where the engine keeps no per-user index, and
+        ValueError for a session without a user.
+        """
+        self._load()
+        if self._user_id is None:
+            raise ValueError("this session has no user: call set_user() first")
+        keep = self._key if keep_current and not self._key_is_new else None
+        return self._ctx.backend.delete_user_sessions(self._user_id, keep)
+
     def set_expiry(self, value: int | datetime | timedelta | None) -> None:
         """Seconds of inactivity, 0 (browser close), a datetime/timedelta deadline, or None (default)."""
         self._load()
@@ -362,7 +404,7 @@ class Session(MutableMapping[str, Any]):
                        expires_at=_lifecycle.expires_at(self._expiry, now, settings.cookie_age, deadline),
                        loaded=None if is_new else self._snapshot, version=self._version,
                        retired_key=self._retired_key, lock_token=self._lock_token_for(key, is_new),
-                       all_data=self._serialize_all)
+                       user_id=self._user_id, user_changed=self._user_changed, all_data=self._serialize_all)
 
     def _lock_token_for(self, key: str, is_new: bool) -> str | None:
         if self._lock is None or is_new or self._lock[0] != key:
@@ -389,7 +431,7 @@ class Session(MutableMapping[str, Any]):
     def _saved(self, pending: Pending, version: int | None = None) -> None:
         """Record that ``pending`` landed: later changes are measured from here."""
         self._key, self._key_is_new, self._retired_key = pending.key, False, None
-        self._expires_at = pending.expires_at
+        self._expires_at, self._user_changed = pending.expires_at, False
         if pending.is_new:
             self._snapshot = dict(pending.changed)
         else:

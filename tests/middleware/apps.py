@@ -35,6 +35,11 @@ def _act(session: Session, path: str, query: dict[str, str]) -> Any:
         session.set_expiry(int(query["seconds"]))
     elif path == "/deadline":
         session.set_expiry(timedelta(seconds=int(query["seconds"])))
+    elif path == "/login":
+        session.cycle_key()
+        session.set_user(query["user"])
+    elif path == "/logout-elsewhere":
+        return session.delete_user_sessions()
     elif path == "/key":
         return session.session_key
     elif path == "/untouched":

@@ -71,7 +71,9 @@ def test_bad_expiry_values_are_refused(value: object) -> None:
 
 @pytest.mark.parametrize("expiry", [None, 0, 300, datetime(2027, 5, 1, tzinfo=UTC)])
 def test_meta_round_trips(expiry: lc.Expiry) -> None:
-    assert lc.decode_meta(lc.encode_meta(expiry, NOW)) == (expiry, NOW)
+    for user_id in (None, "alice", "ünïcode {user}"):
+        meta = lc.Meta(expiry, NOW, user_id)
+        assert lc.decode_meta(lc.encode_meta(meta)) == meta
 
 
 @pytest.mark.parametrize("text", ["", "[]", '{"a":1}', "not json", '{"c":"x"}'])

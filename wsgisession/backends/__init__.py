@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .._lifecycle import Expiry
+from ..errors import UnsupportedOperation
 
 if TYPE_CHECKING:
     from ..session import Pending
@@ -35,6 +36,8 @@ class Loaded:
     version: int | None = None
     #: The lock's token, when the back end locked the session for this request.
     lock_token: str | None = None
+    #: The user the session belongs to (``session.set_user``), if any.
+    user_id: str | None = None
 
 
 class Rejected(enum.Enum):
@@ -79,6 +82,14 @@ class SessionBackend(ABC):
         Back ends that never lock have nothing to release.
         """
         return None
+
+    def user_sessions(self, user_id: str) -> list[str]:
+        """Ids of the user's live sessions; UnsupportedOperation where no index is kept."""
+        raise UnsupportedOperation(f"{type(self).__name__} keeps no index of users' sessions")
+
+    def delete_user_sessions(self, user_id: str, except_key: str | None = None) -> int:
+        """End the user's sessions but ``except_key``; UnsupportedOperation where no index is kept."""
+        raise UnsupportedOperation(f"{type(self).__name__} keeps no index of users' sessions")
 
     def clear_expired(self, now: float) -> int | None:
         """Delete expired sessions; return how many, or None where the store expires them itself."""

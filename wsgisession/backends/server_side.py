@@ -7,7 +7,7 @@ import logging
 from .. import _lifecycle
 from ..session import Pending
 from ..signing import SessionIdSigner
-from ..stores.base import Change, CorruptRecord, Locks, PurgesExpired, Record, Store, Touches
+from ..stores.base import Change, CorruptRecord, IndexesUsers, Locks, PurgesExpired, Record, Store, Touches
 from . import Loaded, Rejected, SessionBackend
 
 logger = logging.getLogger("wsgisession")
@@ -48,8 +48,9 @@ class StoreBackend(SessionBackend):
     def save(self, pending: Pending) -> str | None:
         change = Change(
             set=pending.changed, deleted=pending.deleted, replace=pending.is_new,
-            meta=_lifecycle.encode_meta(pending.expiry, pending.created_at), expires_at=pending.expires_at,
+            meta=_lifecycle.encode_meta(pending.meta()), expires_at=pending.expires_at,
             create=pending.is_new, base=pending.loaded, version=pending.version, lock_token=pending.lock_token,
+            user_id=pending.user_id if pending.user_changed or pending.is_new else None,
         )
         if not self.store.save(_lifecycle.record_id(pending.key), change):
             logger.warning("session was deleted by another request (logout or a new key) before this"
@@ -64,7 +65,7 @@ class StoreBackend(SessionBackend):
         if isinstance(self.store, Touches):
             alive = self.store.touch(record_id, pending.expires_at)
         else:
-            change = Change(set={}, meta=_lifecycle.encode_meta(pending.expiry, pending.created_at),
+            change = Change(set={}, meta=_lifecycle.encode_meta(pending.meta()),
                             expires_at=pending.expires_at)
             alive = self.store.save(record_id, change)
         return self.signer.sign(pending.key) if alive else None
@@ -75,6 +76,17 @@ class StoreBackend(SessionBackend):
     def release(self, key: str, token: str) -> None:
         if isinstance(self.store, Locks):
             self.store.release(_lifecycle.record_id(key), token)
+
+    def user_sessions(self, user_id: str) -> list[str]:
+        if not isinstance(self.store, IndexesUsers):
+            return super().user_sessions(user_id)
+        return self.store.user_sessions(user_id)
+
+    def delete_user_sessions(self, user_id: str, except_key: str | None = None) -> int:
+        if not isinstance(self.store, IndexesUsers):
+            return super().delete_user_sessions(user_id, except_key)
+        keep = _lifecycle.record_id(except_key) if except_key is not None else None
+        return self.store.delete_user_sessions(user_id, keep)
 
     def clear_expired(self, now: float) -> int | None:
         if isinstance(self.store, PurgesExpired):
@@ -90,7 +102,8 @@ class StoreBackend(SessionBackend):
         if record is None or record.expires_at <= now:
             return Rejected.MISSING
         try:
-            expiry, created_at = _lifecycle.decode_meta(record.meta)
+            meta = _lifecycle.decode_meta(record.meta)
         except ValueError:
             return Rejected.UNDECODABLE
-        return Loaded(key, record.data, expiry, created_at, record.expires_at, record.version, token)
+        return Loaded(key, record.data, meta.expiry, meta.created_at, record.expires_at, record.version, token,
+                      meta.user_id)

@@ -127,7 +127,7 @@ class SignedCookieBackend(SessionBackend):
         return loaded
 
     def save(self, pending: Pending) -> str:
-        payload = {"k": pending.key, "m": _lifecycle.encode_meta(pending.expiry, pending.created_at),
+        payload = {"k": pending.key, "m": _lifecycle.encode_meta(pending.meta()),
                    "e": pending.expires_at, "d": pending.all_data()}
         return self._codec.dumps(payload)
 
@@ -143,7 +143,7 @@ def _from_payload(payload: Any) -> Loaded | None:
             and isinstance(data, dict) and all(isinstance(v, str) for v in data.values())):
         return None
     try:
-        expiry, created_at = _lifecycle.decode_meta(meta)
+        decoded = _lifecycle.decode_meta(meta)
     except ValueError:
         return None
-    return Loaded(key, data, expiry, created_at, float(expires))
+    return Loaded(key, data, decoded.expiry, decoded.created_at, float(expires), user_id=decoded.user_id)

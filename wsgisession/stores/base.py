@@ -73,6 +73,10 @@ class Change:
     #: applies the change only while this token still holds the lock, and raises
     #: :class:`~wsgisession.errors.LockLostError` otherwise (fencing).
     lock_token: str | None = None
+    #: The user the session now belongs to (``session.set_user``), when this save sets or
+    #: changes it; None leaves it as it is. Stores that index users (:class:`IndexesUsers`)
+    #: add the record to that user's index.
+    user_id: str | None = None
 
     def apply_to(self, data: Mapping[str, str]) -> dict[str, str]:
         """Return ``data`` with this change applied (for stores that merge in Python)."""
@@ -155,6 +159,24 @@ class CachesRecords(Protocol):
 
     def bury(self, record_id: str, ttl: float) -> None:
         """Replace the cached copy with a tombstone that lasts ``ttl`` seconds."""
+        ...
+
+
+@runtime_checkable
+class IndexesUsers(Protocol):
+    """A store that keeps an index of each user's sessions ("log out everywhere").
+
+    The index is kept from ``Change.user_id``; reading or deleting a user's sessions
+    uses the index only, never a scan of the whole store. Entries of sessions that
+    expired or were deleted may linger in the index: readers skip them.
+    """
+
+    def user_sessions(self, user_id: str) -> list[str]:
+        """The record ids of the user's live sessions."""
+        ...
+
+    def delete_user_sessions(self, user_id: str, except_record_id: str | None = None) -> int:
+        """Delete every session of the user but ``except_record_id``; return how many were deleted."""
         ...
 
 

@@ -34,7 +34,18 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Protocol
 
-from .base import CachesRecords, Change, CorruptRecord, Locks, PurgesExpired, Record, Store, Tombstone, Touches
+from .base import (
+    CachesRecords,
+    Change,
+    CorruptRecord,
+    IndexesUsers,
+    Locks,
+    PurgesExpired,
+    Record,
+    Store,
+    Tombstone,
+    Touches,
+)
 from .cache import open_cache
 
 if TYPE_CHECKING:
@@ -45,7 +56,7 @@ if TYPE_CHECKING:
 TOMBSTONE_TTL = 60.0
 
 
-class DatabaseStore(Store, Touches, Locks, PurgesExpired, Protocol):
+class DatabaseStore(Store, Touches, Locks, IndexesUsers, PurgesExpired, Protocol):
     """What :class:`CachedDbStore` needs of its database (the SQL store has it all)."""
 
     def save_returning(self, record_id: str, change: Change) -> Record | None:
@@ -115,6 +126,16 @@ class CachedDbStore:
 
     def release(self, record_id: str, token: str) -> None:
         self.db.release(record_id, token)
+
+    def user_sessions(self, user_id: str) -> list[str]:
+        return self.db.user_sessions(user_id)
+
+    def delete_user_sessions(self, user_id: str, except_record_id: str | None = None) -> int:
+        doomed = [record_id for record_id in self.db.user_sessions(user_id) if record_id != except_record_id]
+        deleted = self.db.delete_user_sessions(user_id, except_record_id)
+        for record_id in doomed:
+            self.cache.bury(record_id, TOMBSTONE_TTL)
+        return deleted
 
     def clear_expired(self, now: float) -> int:
         """Purge the database (and the cache, if it keeps expired entries); return the database's count."""

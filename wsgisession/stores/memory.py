@@ -34,6 +34,7 @@ class MemoryStore:
     def __init__(self) -> None:
         self._records: dict[str, Record] = {}
         self._leases: dict[str, tuple[str, float]] = {}  # record id -> (token, monotonic deadline)
+        self._users: dict[str, set[str]] = {}  # user id -> record ids (entries of dead records linger)
         self._changed = threading.Condition()
         self._saves = 0
         self._tombstones: dict[str, float] = {}  # record id -> monotonic deadline
@@ -52,6 +53,8 @@ class MemoryStore:
             base = current.data if current is not None else {}
             version = current.version + 1 if current is not None else 1
             self._records[record_id] = Record(change.apply_to(base), change.meta, change.expires_at, version)
+            if change.user_id is not None:
+                self._users.setdefault(change.user_id, set()).add(record_id)
             self._saves += 1
             if self._saves % SWEEP_EVERY == 0:
                 self._sweep(time.time())
@@ -116,6 +119,23 @@ class MemoryStore:
             if self._burials % SWEEP_EVERY == 0:
                 now = time.monotonic()
                 self._tombstones = {key: end for key, end in self._tombstones.items() if end > now}
+
+    def user_sessions(self, user_id: str) -> list[str]:
+        now = time.time()
+        with self._changed:
+            ids = self._users.get(user_id, set())
+            return sorted(i for i in ids if (r := self._records.get(i)) is not None and r.expires_at > now)
+
+    def delete_user_sessions(self, user_id: str, except_record_id: str | None = None) -> int:
+        with self._changed:
+            ids = self._users.pop(user_id, set())
+            doomed = [record_id for record_id in ids if record_id != except_record_id]
+            for record_id in doomed:
+                self._leases.pop(record_id, None)
+            deleted = sum(self._records.pop(record_id, None) is not None for record_id in doomed)
+            if except_record_id in ids:
+                self._users[user_id] = {except_record_id}
+            return deleted
 
     def clear_expired(self, now: float) -> int:
         with self._changed:
