@@ -15,6 +15,9 @@ import pytest
 
 from tests import servers
 
+#: Fixtures shared by several test folders.
+pytest_plugins = ["tests.private_redis"]
+
 SECRET = "test-secret-key-0123456789abcdef"
 
 #: Every engine configuration; the ones after the first six add real SQL servers.

@@ -33,52 +33,55 @@ class EventCounts:
     store_failures: int
 
 
-class _Kind:
-    """One kind of event: its logger, level, count and burst window."""
+class BurstLog:
+    """A log line that is written at most once per :data:`BURST_SECONDS`; every call is counted.
 
-    def __init__(self, logger: str, level: int) -> None:
-        self.logger = logging.getLogger(logger)
-        self.level = level
+    Thread-safe. The line after a quiet spell says how many were not logged.
+    """
+
+    def __init__(self, logger: str, level: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self._logger = logging.getLogger(logger)
+        self._level = level
+        self._clock = clock
+        self._lock = threading.Lock()
         self.count = 0
-        self.quiet_until = 0.0
-        self.suppressed = 0
+        self._quiet_until = 0.0
+        self._suppressed = 0
+
+    def emit(self, message: str) -> None:
+        """Count the event; log ``message`` unless a line was logged less than a burst ago."""
+        with self._lock:
+            self.count += 1
+            now = self._clock()
+            if now < self._quiet_until:
+                self._suppressed += 1
+                return
+            suppressed, self._suppressed = self._suppressed, 0
+            self._quiet_until = now + BURST_SECONDS
+        more = f" ({suppressed} more like it were not logged)" if suppressed else ""
+        self._logger.log(self._level, "%s%s", message, more)
 
 
 class Events:
     """Logs and counts session events; one per middleware, shared by its threads."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._lock = threading.Lock()
-        self._clock = clock
-        self._bad_signature = _Kind("wsgisession.security", logging.WARNING)
-        self._undecodable = _Kind("wsgisession", logging.WARNING)
-        self._store_failure = _Kind("wsgisession", logging.ERROR)
+        self._bad_signature = BurstLog("wsgisession.security", logging.WARNING, clock)
+        self._undecodable = BurstLog("wsgisession", logging.WARNING, clock)
+        self._store_failure = BurstLog("wsgisession", logging.ERROR, clock)
 
     def bad_signature(self, what: str) -> None:
         """A cookie whose signature does not check out; ``what`` names it (never its value)."""
-        self._record(self._bad_signature, f"{what} with a bad signature ignored; starting an empty session")
+        self._bad_signature.emit(f"{what} with a bad signature ignored; starting an empty session")
 
     def undecodable(self, what: str) -> None:
         """Stored or signed data that cannot be decoded."""
-        self._record(self._undecodable, f"{what} could not be decoded; starting an empty session")
+        self._undecodable.emit(f"{what} could not be decoded; starting an empty session")
 
     def store_failure(self, error: Exception) -> None:
         """A store failure (the exception's message names the store and the operation)."""
-        self._record(self._store_failure, str(error))
+        self._store_failure.emit(str(error))
 
     def counts(self) -> EventCounts:
         """A snapshot of the counters."""
-        with self._lock:
-            return EventCounts(self._bad_signature.count, self._undecodable.count, self._store_failure.count)
-
-    def _record(self, kind: _Kind, message: str) -> None:
-        with self._lock:
-            kind.count += 1
-            now = self._clock()
-            if now < kind.quiet_until:
-                kind.suppressed += 1
-                return
-            suppressed, kind.suppressed = kind.suppressed, 0
-            kind.quiet_until = now + BURST_SECONDS
-        more = f" ({suppressed} more like it were not logged)" if suppressed else ""
-        kind.logger.log(kind.level, "%s%s", message, more)
+        return EventCounts(self._bad_signature.count, self._undecodable.count, self._store_failure.count)

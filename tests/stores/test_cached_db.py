@@ -16,7 +16,7 @@ import pytest
 from tests import servers
 from wsgisession.backends.server_side import StoreBackend
 from wsgisession.engines import build_backend
-from wsgisession.errors import ConfigurationError, StoreError
+from wsgisession.errors import ConfigurationError
 from wsgisession.settings import Settings
 from wsgisession.stores.base import Change, Record
 from wsgisession.stores.cache import open_cache
@@ -173,13 +173,6 @@ def test_clear_expired_counts_database_rows_and_sweeps_a_memory_cache(db: SqlSto
     assert store.clear_expired(time.time()) == 1
     assert cache.load(A) is None and db.load(A) is None
     assert data_of(store.load("b" * 64)) == {"y": "2"}
-
-
-def test_a_cache_that_is_down_is_an_error_for_now(db: SqlStore, redis_prefix: str) -> None:
-    store = CachedDbStore(RedisStore(client_from_url("redis://127.0.0.1:1/0"), redis_prefix), db)
-    with pytest.raises(StoreError) as caught:
-        store.load(A)
-    assert caught.value.store == "redis"
 
 
 def test_the_cached_db_engine_writes_through_to_redis_and_sql(

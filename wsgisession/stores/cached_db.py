@@ -24,16 +24,25 @@ How cache and database stay consistent (see :class:`~.base.CachesRecords`):
 * A cache hit hands the database's version to the next save, so the database's
   guarded ``UPDATE … WHERE version`` stays exact.
 
-What is left: if the cache fails after the database was written, the call raises
-:class:`~wsgisession.errors.StoreError` and the cache may serve the older copy
-until the next save of that session or its expiry.
+When the cache is down, the store degrades to the database alone, with a warning
+logged at most once per burst: reads and writes go to the database, nothing is lost,
+and a session written during the outage is read from the database (not from the
+cache, which may still hold an older copy) until this process refreshed the cache.
+Another process that did not see the outage may read that older cached copy once the
+cache is back, until the session is saved again; its next save still merges onto the
+database's record (the version guard), so no write is lost.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
+from ..errors import StoreError
+from ..events import BurstLog
 from .base import (
     CachesRecords,
     Change,
@@ -77,6 +86,10 @@ class CachedDbStore:
     def __init__(self, cache: CacheStore, db: DatabaseStore) -> None:
         self.cache = cache
         self.db = db
+        # Records written while the cache was failing: read from the database until refreshed.
+        self._suspect: set[str] = set()
+        self._suspect_lock = threading.Lock()
+        self._outage = BurstLog("wsgisession", logging.WARNING)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> CachedDbStore:
@@ -90,36 +103,37 @@ class CachedDbStore:
         return cls(cache, SqlStore.from_settings(settings))  # type: ignore[arg-type]  # checked above
 
     def load(self, record_id: str) -> Record | None:
-        try:
-            cached = self.cache.load_cached(record_id)
-        except CorruptRecord:  # an unreadable cache entry is a miss: the database has the session
-            cached = None
-        if cached is Tombstone.GONE:
-            return None
-        if cached is not None:
-            return cached
+        if record_id not in self._suspect:
+            cached = self._cached(record_id)
+            if cached is Tombstone.GONE:
+                return None
+            if cached is not None:
+                return cached
         record = self.db.load(record_id)
-        if record is not None and record.expires_at > time.time():
-            self.cache.store_record(record_id, record)
+        if record is None and record_id in self._suspect:  # deleted during an outage: tell the cache now
+            self._to_cache(record_id, self.cache.bury, record_id, TOMBSTONE_TTL)
+        elif record is not None and record.expires_at > time.time():
+            self._to_cache(record_id, self.cache.store_record, record_id, record)
         return record
 
     def save(self, record_id: str, change: Change) -> bool:
         record = self.db.save_returning(record_id, change)
         if record is None:
-            self.cache.bury(record_id, TOMBSTONE_TTL)
+            self._to_cache(record_id, self.cache.bury, record_id, TOMBSTONE_TTL)
             return False
-        self.cache.store_record(record_id, record)
+        self._to_cache(record_id, self.cache.store_record, record_id, record)
         return True
 
     def touch(self, record_id: str, expires_at: float) -> bool:
         if not self.db.touch(record_id, expires_at):
             return False
-        self.cache.touch(record_id, expires_at)  # a miss is fine: the next read caches the database's copy
+        # A miss is fine: the next read caches the database's copy.
+        self._to_cache(record_id, self.cache.touch, record_id, expires_at)
         return True
 
     def delete(self, record_id: str) -> None:
         self.db.delete(record_id)
-        self.cache.bury(record_id, TOMBSTONE_TTL)
+        self._to_cache(record_id, self.cache.bury, record_id, TOMBSTONE_TTL)
 
     def acquire(self, record_id: str, lease: float, wait: float) -> str | None:
         return self.db.acquire(record_id, lease, wait)
@@ -134,8 +148,31 @@ class CachedDbStore:
         doomed = [record_id for record_id in self.db.user_sessions(user_id) if record_id != except_record_id]
         deleted = self.db.delete_user_sessions(user_id, except_record_id)
         for record_id in doomed:
-            self.cache.bury(record_id, TOMBSTONE_TTL)
+            self._to_cache(record_id, self.cache.bury, record_id, TOMBSTONE_TTL)
         return deleted
+
+    def _cached(self, record_id: str) -> Record | Tombstone | None:
+        """The cache's copy; a miss when the cache fails or holds something unreadable."""
+        try:
+            return self.cache.load_cached(record_id)
+        except CorruptRecord:
+            return None
+        except StoreError as exc:
+            self._outage.emit(f"{exc}; reading from the database")
+            return None
+
+    def _to_cache(self, record_id: str, write: Callable[..., object], *args: object) -> None:
+        """Bring the cache in line with the database; when it fails, remember to bypass it."""
+        try:
+            write(*args)
+        except StoreError as exc:
+            self._outage.emit(f"{exc}; the database alone keeps sessions until the cache is back")
+            with self._suspect_lock:
+                self._suspect.add(record_id)
+            return
+        if record_id in self._suspect:
+            with self._suspect_lock:
+                self._suspect.discard(record_id)
 
     def clear_expired(self, now: float) -> int:
         """Purge the database (and the cache, if it keeps expired entries); return the database's count."""
