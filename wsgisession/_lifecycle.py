@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 import secrets
 from dataclasses import dataclass
@@ -58,7 +59,8 @@ def expiry_age(expiry: Expiry, now: float, cookie_age: int, deadline: float | No
     ``deadline`` is the absolute end of the session (``SESSION_ABSOLUTE_AGE``), if any.
     """
     age = int(expiry.timestamp() - now) if isinstance(expiry, datetime) else expiry or cookie_age
-    return age if deadline is None else min(age, int(deadline - now))
+    # Rounded up, so the browser keeps the cookie until the server ends the session.
+    return age if deadline is None else min(age, math.ceil(deadline - now))
 
 
 def expires_at(expiry: Expiry, now: float, cookie_age: int, deadline: float | None = None) -> float:
