@@ -1,0 +1,82 @@
+"""wsgisession around the bare WSGI app."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from wsgisession import SessionMiddleware, get_session
+
+from ..common import Built, Env, Unavailable, wsgi_app
+from . import System
+from ._sqlalchemy import trace_engine
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIApplication
+
+
+class WsgisessionSystem(System):
+    name = "wsgisession"
+    label = "wsgisession"
+    framework = "WSGI"
+    distributions = ("wsgisession",)
+    cookie_name = "sessionid"
+
+    def __init__(self) -> None:
+        self._built: list[SessionMiddleware] = []
+
+    def baseline(self, env: Env) -> WSGIApplication:
+        return wsgi_app()
+
+    def settings(self, engine: str, env: Env) -> dict[str, Any]:
+        """The settings dict for ``engine`` (also used by the load benchmark)."""
+        common = {"SECRET_KEY": env.secret, "SESSION_REDIS_PREFIX": env.prefix(self.name)}
+        per_engine: dict[str, dict[str, Any]] = {
+            "memory": {"SESSION_ENGINE": "cache", "SESSION_CACHE_URL": "memory://"},
+            "cookie": {"SESSION_ENGINE": "signed_cookies"},
+            "redis": {"SESSION_ENGINE": "redis", "SESSION_REDIS_URL": env.redis_url},
+            "file": {"SESSION_ENGINE": "file", "SESSION_FILE_PATH": str(env.folder(self.name, "file"))},
+            "sql": {"SESSION_ENGINE": "db", "SESSION_DB_URL": f"sqlite:///{env.sqlite_path(self.name)}"},
+        }
+        if engine not in per_engine:
+            raise Unavailable(f"no {engine} engine")
+        return {**common, **per_engine[engine]}
+
+    def build(self, engine: str, env: Env) -> Built:
+        middleware = SessionMiddleware(wsgi_app(get_session), self.settings(engine, env))
+        self._built.append(middleware)
+        built = Built(middleware)
+        store = getattr(middleware.backend, "store", None)
+        if engine == "memory":
+            built.memory_entries = _records(store)
+        elif engine == "file":
+            built.folder = env.folder(self.name, "file")
+        elif engine == "sql":
+            built.database = env.sqlite_path(self.name)
+            built.trace_sql = _tracer(store)
+        return built
+
+    def close(self) -> None:
+        for middleware in self._built:
+            store = getattr(middleware.backend, "store", None)
+            close = getattr(store, "close", None)
+            if close is not None:
+                close()
+            client = getattr(store, "client", None)
+            if client is not None:
+                client.close()
+
+
+def _records(store: Any) -> Callable[[], Mapping[Any, object]] | None:
+    """The memory store's dict of immutable records (a save puts a new object there), if it still has one."""
+    if not isinstance(getattr(store, "_records", None), dict):
+        return None
+    return lambda: store._records
+
+
+def _tracer(store: Any) -> Callable[[Callable[[str], None]], None] | None:
+    """Traces the SQL store's connections, reached through its private engine getter (None if it moved)."""
+    ready_engine = getattr(store, "_ready_engine", None)
+    if ready_engine is None:
+        return None
+    return lambda callback: trace_engine(ready_engine(), callback)
