@@ -12,6 +12,9 @@ other's writes without holding row locks.
 
 Session locks (``SESSION_LOCKING``) are leases kept in the row itself (see ``_sql_locks``):
 a save carrying the lock's token is fenced, so a request that outlived its lease saves nothing.
+
+Each row also names its user (``session.set_user``) in an indexed column (see ``_sql_users``),
+so "log out everywhere" reads or deletes a user's sessions without scanning the table.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError, State
 
 from ..errors import ConfigurationError, LockLostError, LockTimeoutError, SettingProblem, StoreError
 from ..settings import Settings
-from . import _sql_locks
+from . import _sql_locks, _sql_users
 from .base import Change, CorruptRecord, Record
 
 #: How many times a save re-reads and merges before giving up with StoreError.
@@ -54,6 +57,7 @@ def session_table(name: str, metadata: sa.MetaData) -> sa.Table:
         sa.Column("session_data", sa.Text().with_variant(mysql.LONGTEXT(), *_MYSQL), nullable=False),
         sa.Column("expire_date", sa.Double(), nullable=False, index=True),
         sa.Column("version", sa.BigInteger(), nullable=False),
+        _sql_users.column(),
         *_sql_locks.columns(),
         mysql_charset="utf8mb4",
     )
@@ -97,8 +101,11 @@ class SqlStore:
         """Apply ``change`` as :meth:`save` does; return the record now stored, or None where it returns False.
 
         The record carries the version the row holds after this write, so a cache may keep it
-        whole. Raises :class:`LockLostError` if ``change.lock_token`` no longer holds the lock.
+        whole. Raises :class:`LockLostError` if ``change.lock_token`` no longer holds the lock, and
+        ValueError, before anything is written, if ``change.user_id`` is over 255 characters or holds a NUL.
         """
+        if change.user_id is not None:
+            _sql_users.checked(change.user_id)
         with self._connection("save") as connection:
             if change.replace and change.create and change.lock_token is None:
                 # A new session: its key is fresh, so no other request can hold a lock on it, and
@@ -143,6 +150,16 @@ class SqlStore:
     def release(self, record_id: str, token: str) -> None:
         with self._connection("release the lock") as connection:
             connection.execute(_sql_locks.give_back(self.table, record_id, token))
+
+    def user_sessions(self, user_id: str) -> list[str]:
+        """The user's unexpired record ids, sorted; ValueError for a user id no row can hold."""
+        with self._connection("list a user's sessions") as connection:
+            return list(connection.execute(_sql_users.select_live(self.table, user_id)).scalars())
+
+    def delete_user_sessions(self, user_id: str, except_record_id: str | None = None) -> int:
+        """Delete the user's rows but ``except_record_id``'s, expired ones included; return how many."""
+        with self._connection("delete a user's sessions") as connection:
+            return connection.execute(_sql_users.delete_all(self.table, user_id, except_record_id)).rowcount
 
     def clear_expired(self, now: float, batch_size: int = BATCH_SIZE) -> int:
         """Delete rows that expired before ``now`` (locked or not), ``batch_size`` per statement; return how many."""
@@ -209,7 +226,8 @@ class SqlStore:
             guard += _sql_locks.fence(self.table, change.lock_token)
         data = change.apply_to(base)
         statement = sa.update(self.table).where(*guard).values(
-            session_data=_encode(change.meta, data), expire_date=change.expires_at, version=version + 1)
+            session_data=_encode(change.meta, data), expire_date=change.expires_at, version=version + 1,
+            **_sql_users.values(change.user_id))
         if not connection.execute(statement).rowcount:
             return None
         return Record(data, change.meta, change.expires_at, version + 1)
@@ -220,7 +238,7 @@ class SqlStore:
         try:
             connection.execute(sa.insert(self.table).values(
                 session_key=record_id, session_data=_encode(change.meta, data), expire_date=change.expires_at,
-                version=1))
+                version=1, **_sql_users.values(change.user_id)))
         except IntegrityError:
             return None
         return Record(data, change.meta, change.expires_at, 1)
