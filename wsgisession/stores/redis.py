@@ -17,7 +17,9 @@ its tag).
 * ``f"{prefix}:{{{record_id}}}"``, the record: a hash whose fields are
   ``"k:" + key`` for each session key (so no application key can collide with
   bookkeeping), ``meta``, ``exp`` (the expiry time, Unix seconds) and ``ver``
-  (bumped on every save). It expires at ``exp`` (``PEXPIREAT``).
+  (bumped on every save). It expires at ``exp`` (``PEXPIREAT``). A session with a
+  user (``Change.user_id``) also has ``usr`` and ``usr_until``, and is listed in
+  that user's index (``…:user:…``, see :mod:`._redis_users`).
 * ``…:lock``, the session lock (``SESSION_LOCKING``): the holder's token, expiring
   with the lease (``PX``).
 * ``…:gone``, a tombstone left by :meth:`RedisStore.bury` (the cache role of
@@ -43,6 +45,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import redis
 
 from ..errors import ConfigurationError, LockLostError, LockTimeoutError, SettingProblem, StoreError
+from ._redis_users import INDEX_DUE_LUA, INDEX_MARGIN, UserIndex, user_digest
 from .base import Change, CorruptRecord, Record, Tombstone
 from .redis_client import client_from_url
 
@@ -66,9 +69,11 @@ end
 """
 
 # KEYS: the hash, the lock. ARGV: create, replace, meta, exp, expire-at in ms, the
-# lock token ('' for none), the number of data fields to set, then that many
-# field/value pairs, then the fields to delete. Returns 1, 0 (no record), -1 (lock lost).
-_SAVE_SCRIPT = _BATCHED + """
+# lock token ('' for none), the number of data fields to set, the owner's digest
+# ('' keeps the owner), the owner index's expire-at in ms, then the field/value
+# pairs, then the fields to delete. Returns 0 (no record), -1 (lock lost), else
+# what index_due returns. A replace keeps the owner: only Change.user_id changes it.
+_SAVE_SCRIPT = _BATCHED + INDEX_DUE_LUA + """
 local key = KEYS[1]
 if ARGV[6] ~= '' and redis.call('GET', KEYS[2]) ~= ARGV[6] then
   return -1
@@ -77,25 +82,32 @@ if ARGV[1] == '0' and redis.call('EXISTS', key) == 0 then
   return 0
 end
 if ARGV[2] == '1' then
+  local owner = redis.call('HMGET', key, 'usr', 'usr_until')
   redis.call('DEL', key)
+  if owner[1] then
+    redis.call('HSET', key, 'usr', owner[1], 'usr_until', owner[2] or '0')
+  end
 end
-local first_deleted = 8 + 2 * tonumber(ARGV[7])
+local first_deleted = 10 + 2 * tonumber(ARGV[7])
 batched('HDEL', key, first_deleted, #ARGV)
-batched('HSET', key, 8, first_deleted - 1)
+batched('HSET', key, 10, first_deleted - 1)
 redis.call('HSET', key, 'meta', ARGV[3], 'exp', ARGV[4])
 redis.call('HINCRBY', key, 'ver', 1)
+local due = index_due(key, ARGV[8], ARGV[5], ARGV[9])
 redis.call('PEXPIREAT', key, ARGV[5])
-return 1
+return due
 """
 
-# KEYS: the hash. ARGV: exp, expire-at in ms. The version stays: the data did not change.
-_TOUCH_SCRIPT = """
+# KEYS: the hash. ARGV: exp, expire-at in ms, the owner index's expire-at in ms.
+# The version stays: the data did not change. Returns 0 (no record), else what index_due returns.
+_TOUCH_SCRIPT = INDEX_DUE_LUA + """
 if redis.call('EXISTS', KEYS[1]) == 0 then
   return 0
 end
 redis.call('HSET', KEYS[1], 'exp', ARGV[1])
+local due = index_due(KEYS[1], '', ARGV[2], ARGV[3])
 redis.call('PEXPIREAT', KEYS[1], ARGV[2])
-return 1
+return due
 """
 
 # KEYS: the hash, the lock. ARGV: token, lease in ms. Returns 1 (taken), 0 (held by another), -1 (no record).
@@ -155,7 +167,8 @@ return 1
 class RedisStore:
     """Records as Redis hashes under ``prefix``; thread-safe (the client's pool is).
 
-    Every method is one round trip (``acquire`` one per attempt) and raises
+    Every method is one round trip (``acquire`` one per attempt; a save or touch that
+    updates the user's index two, see :mod:`._redis_users`) and raises
     :class:`StoreError` for a Redis failure (unreachable, timed out, refused); the
     message never holds session data. ``client`` may be built with or without
     ``decode_responses``.
@@ -171,6 +184,7 @@ class RedisStore:
         self._load_cached_script = client.register_script(_LOAD_CACHED_SCRIPT)
         self._store_record_script = client.register_script(_STORE_RECORD_SCRIPT)
         self._bury_script = client.register_script(_BURY_SCRIPT)
+        self._users = UserIndex(self)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RedisStore:
@@ -191,6 +205,10 @@ class RedisStore:
         """The Redis key of ``record_id``'s tombstone (same cluster slot as :meth:`key`)."""
         return self.key(record_id) + ":gone"
 
+    def user_index_key(self, user_id: str) -> str:
+        """The Redis key of the set of ``user_id``'s record ids (not in the records' cluster slots)."""
+        return self._users.key(user_id)
+
     def load(self, record_id: str) -> Record | None:
         with _errors("load"):
             fields: dict[Any, Any] = self.client.hgetall(self.key(record_id))
@@ -203,6 +221,10 @@ class RedisStore:
         with _errors("save"):
             written = self._save_script(keys=[self.key(record_id), self.lock_key(record_id)],
                                         args=_script_args(change))
+            # After the save, not with it (other cluster slots): if this fails, the app gets
+            # the StoreError, but the record is saved and its user's index may lack it until
+            # a later renewal extends the index again (see _redis_users) or the session ends.
+            self._users.add_if_due(record_id, written)
         if written == -1:
             raise LockLostError("redis")
         return bool(written)
@@ -213,7 +235,9 @@ class RedisStore:
 
     def touch(self, record_id: str, expires_at: float) -> bool:
         with _errors("touch"):
-            alive = self._touch_script(keys=[self.key(record_id)], args=[repr(expires_at), _unix_ms(expires_at)])
+            alive = self._touch_script(keys=[self.key(record_id)], args=[
+                repr(expires_at), _unix_ms(expires_at), _unix_ms(expires_at + INDEX_MARGIN)])
+            self._users.add_if_due(record_id, alive)
         return bool(alive)
 
     def acquire(self, record_id: str, lease: float, wait: float) -> str | None:
@@ -260,12 +284,24 @@ class RedisStore:
         with _errors("bury the session"):
             self._bury_script(keys=[self.key(record_id), self.tombstone_key(record_id)], args=[_duration_ms(ttl)])
 
+    def user_sessions(self, user_id: str) -> list[str]:
+        """The record ids of the user's live sessions, sorted; see :class:`~._redis_users.UserIndex`."""
+        with _errors("list the user's sessions"):
+            return self._users.sessions(user_id)
+
+    def delete_user_sessions(self, user_id: str, except_record_id: str | None = None) -> int:
+        """Delete the user's sessions but ``except_record_id`` (their locks run out by themselves)."""
+        with _errors("delete the user's sessions"):
+            return self._users.delete_sessions(user_id, except_record_id)
+
 
 def _script_args(change: Change) -> list[str | int]:
     deleted = [] if change.replace else [DATA_FIELD_PREFIX + key for key in change.deleted if key not in change.set]
     args: list[str | int] = [
         int(change.create), int(change.replace), change.meta, repr(change.expires_at),
         _unix_ms(change.expires_at), change.lock_token or "", len(change.set),
+        user_digest(change.user_id) if change.user_id is not None else "",
+        _unix_ms(change.expires_at + INDEX_MARGIN),
     ]
     for key, value in change.set.items():
         args += (DATA_FIELD_PREFIX + key, value)

@@ -1,0 +1,138 @@
+"""The redis engine's per-user index of sessions (:class:`~.base.IndexesUsers`).
+
+Layout: ``f"{prefix}:user:{digest}"`` is a set of the record ids of one user's
+sessions, where ``digest`` is :func:`user_digest` of the user id, so no character
+of a user id (``{``, ``}``, ``:``, non-ASCII) reaches a key name or its cluster
+slot. The set expires once the longest-lived of its sessions may have ended.
+
+A record names its owner itself, in the hash fields ``usr`` (the digest) and
+``usr_until`` (how long, in Unix ms, the owner's index is known to last). The
+record is the truth and the index only a list of candidates: readers keep only
+the ids whose record still exists and still names the user, so entries of
+sessions that expired, were deleted or changed hands are skipped (and pruned).
+
+On Redis Cluster the index and the records live in different slots, so no
+script may update both: the record's script says when the index is due
+(:data:`INDEX_DUE_LUA`), and the store then updates the index in a second command.
+Needs Redis 7 (``PEXPIREAT … NX``/``GT``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .redis import RedisStore
+
+#: Seconds an index outlives the session that last extended it: a session saved or
+#: touched on every request extends its owner's index about once per this period.
+INDEX_MARGIN = 24 * 3600.0
+
+# Part of the record scripts (save, touch), before the record's PEXPIREAT: an
+# expire-at in the past deletes the key, and an HSET after it would bring it back.
+# owner: the new owner's digest ('' keeps the owner); expire_ms: the record's new
+# expire-at; until_ms: that plus INDEX_MARGIN. Returns 1, or {owner, until_ms} when
+# the owner's index must (again) hold the record until until_ms.
+INDEX_DUE_LUA = """
+local function index_due(key, owner, expire_ms, until_ms)
+  if owner == '' then
+    local known = redis.call('HMGET', key, 'usr', 'usr_until')
+    if not known[1] or tonumber(expire_ms) <= (tonumber(known[2]) or 0) then
+      return 1
+    end
+    owner = known[1]
+  end
+  redis.call('HSET', key, 'usr', owner, 'usr_until', until_ms)
+  return {owner, until_ms}
+end
+"""
+
+# KEYS: the index. ARGV: the record id, expire-at in ms. NX first: a new set has no
+# expiry, which GT counts as infinite; then GT extends only, never shortens.
+_ADD_SCRIPT = """
+redis.call('SADD', KEYS[1], ARGV[1])
+redis.call('PEXPIREAT', KEYS[1], ARGV[2], 'NX')
+redis.call('PEXPIREAT', KEYS[1], ARGV[2], 'GT')
+return 1
+"""
+
+# KEYS: the hash. ARGV: the owner's digest. Deletes the record only if it is still that user's.
+# The lock stays, as with RedisStore.delete: a request holding it then finds no record
+# and saves nothing, instead of failing with a lost lock.
+_DELETE_OWNED_SCRIPT = """
+if redis.call('HGET', KEYS[1], 'usr') ~= ARGV[1] then
+  return 0
+end
+return redis.call('UNLINK', KEYS[1])
+"""
+
+
+def user_digest(user_id: str) -> str:
+    """What stands for ``user_id`` in key names and records: 32 hex digits of its SHA-256."""
+    return hashlib.sha256(user_id.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+class UserIndex:
+    """One set per user of a :class:`RedisStore`'s record ids; the store wraps its errors.
+
+    :meth:`sessions` is two round trips (three when it prunes), :meth:`delete_sessions`
+    two; both one when the index is empty.
+    """
+
+    def __init__(self, store: RedisStore) -> None:
+        self._store = store
+        self._add_script = store.client.register_script(_ADD_SCRIPT)
+
+    def key(self, user_id: str) -> str:
+        """The Redis key of ``user_id``'s index."""
+        return self._key(user_digest(user_id))
+
+    def add_if_due(self, record_id: str, outcome: object) -> None:
+        """Add ``record_id`` to its owner's index if the record script's ``outcome`` says it is due."""
+        if not isinstance(outcome, list):
+            return
+        owner, until_ms = (_text(part) for part in outcome)
+        self._add_script(keys=[self._key(owner)], args=[record_id, until_ms])
+
+    def sessions(self, user_id: str) -> list[str]:
+        """The record ids of ``user_id``'s live sessions, sorted; drops the other entries."""
+        digest, index = user_digest(user_id), self.key(user_id)
+        members = self._members(index)
+        if not members:
+            return []
+        pipe = self._store.client.pipeline(transaction=False)
+        for record_id in members:
+            pipe.hget(self._store.key(record_id), "usr")
+        owners: list[Any] = pipe.execute()
+        live = sorted(record_id for record_id, owner in zip(members, owners, strict=True)
+                      if owner is not None and _text(owner) == digest)
+        if len(live) < len(members):
+            self._store.client.srem(index, *set(members).difference(live))
+        return live
+
+    def delete_sessions(self, user_id: str, except_record_id: str | None) -> int:
+        """Delete ``user_id``'s sessions but one; return how many were deleted. The index keeps only that one."""
+        digest, index = user_digest(user_id), self.key(user_id)
+        doomed = [record_id for record_id in self._members(index) if record_id != except_record_id]
+        if not doomed:
+            return 0
+        # EVAL, not a registered script: redis-py checks a pipeline's scripts with an extra
+        # SCRIPT EXISTS round trip. SREM, not DEL: an id added meanwhile stays.
+        pipe = self._store.client.pipeline(transaction=False)
+        for record_id in doomed:
+            pipe.eval(_DELETE_OWNED_SCRIPT, 1, self._store.key(record_id), digest)
+        pipe.srem(index, *doomed)
+        removed: list[Any] = pipe.execute()
+        return sum(int(count) for count in removed[:-1])
+
+    def _key(self, digest: str) -> str:
+        return f"{self._store.prefix}:user:{digest}"
+
+    def _members(self, index: str) -> list[str]:
+        members: set[Any] = self._store.client.smembers(index)  # type: ignore[assignment,unused-ignore]
+        return [_text(member) for member in members]
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode("utf-8") if isinstance(value, bytes) else value
