@@ -22,7 +22,8 @@ class _QuietHandler(WSGIRequestHandler):
 
 @pytest.fixture
 def wsgiref_url(tmp_path: Path) -> Iterator[str]:
-    settings = {"SESSION_ENGINE": "file", "SESSION_FILE_PATH": str(tmp_path)}
+    settings = {"SECRET_KEY": "wsgiref-test-secret-key-0123456789", "SESSION_ENGINE": "file",
+                "SESSION_FILE_PATH": str(tmp_path)}
     server = make_server("127.0.0.1", 0, make_app(settings), handler_class=_QuietHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
