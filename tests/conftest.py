@@ -15,14 +15,14 @@ import pytest
 
 from tests import servers
 
-#: Fixtures shared by several test folders.
-pytest_plugins = ["tests.private_redis"]
+#: Fixtures shared by several test folders (memcached_url: a memcached of the tests' own).
+pytest_plugins = ["tests.private_redis", "tests.memcached_server"]
 
 SECRET = "test-secret-key-0123456789abcdef"
 
 #: Every engine configuration; the ones after the first six add real SQL servers.
 ENGINE_IDS = ["db", "cache", "cached_db", "file", "signed_cookies", "redis",
-              "cache-redis", "db-postgres", "db-mariadb"]
+              "cache-redis", "db-postgres", "db-mariadb", "cache-memcached"]
 #: The configurations whose data lives in a server-side store.
 STORE_IDS = [engine_id for engine_id in ENGINE_IDS if engine_id != "signed_cookies"]
 
@@ -37,7 +37,8 @@ def _drop_table(url: str, table: str) -> None:
 
 
 @pytest.fixture
-def engine_settings_factory(tmp_path: Path) -> Iterator[Callable[[str], dict[str, Any]]]:
+def engine_settings_factory(tmp_path: Path,
+                            request: pytest.FixtureRequest) -> Iterator[Callable[[str], dict[str, Any]]]:
     """Returns ``make(engine_id) -> settings dict``; cleans up whatever the settings created."""
     cleanups: list[Callable[[], None]] = []
 
@@ -65,6 +66,8 @@ def engine_settings_factory(tmp_path: Path) -> Iterator[Callable[[str], dict[str
             settings.update(SESSION_REDIS_URL=servers.REDIS_URL, SESSION_REDIS_PREFIX=prefix)
         if engine_id in ("cache-redis", "cached_db"):
             settings.update(SESSION_CACHE_URL=servers.REDIS_URL, SESSION_REDIS_PREFIX=prefix)
+        if engine_id == "cache-memcached":
+            settings.update(SESSION_CACHE_URL=request.getfixturevalue("memcached_url"), SESSION_REDIS_PREFIX=prefix)
         if engine_id == "file":
             folder = tmp_path / f"sessions-{unique}"
             folder.mkdir()

@@ -56,7 +56,7 @@ class Settings:
     db_url: str = "sqlite:///wsgisession.sqlite3"
     #: SESSION_DB_TABLE
     db_table: str = "wsgisession"
-    #: SESSION_CACHE_URL: memory:// or redis://…
+    #: SESSION_CACHE_URL: memory://, redis://… or memcached://host:port
     cache_url: str = "memory://"
     #: SESSION_FILE_PATH: the folder of the file engine (the system temp dir by default).
     file_path: str = tempfile.gettempdir()
@@ -211,7 +211,7 @@ _TABLE: dict[str, tuple[str | None, Callable[[Any], Any]]] = {
     "SESSION_SERIALIZER": ("serializer", _serializer),
     "SESSION_DB_URL": ("db_url", _text),
     "SESSION_DB_TABLE": ("db_table", _text),
-    "SESSION_CACHE_URL": ("cache_url", _url("memory", "redis", "rediss")),
+    "SESSION_CACHE_URL": ("cache_url", _url("memory", "redis", "rediss", "memcached")),
     "SESSION_FILE_PATH": ("file_path", _text),
     "SESSION_REDIS_URL": ("redis_url", _optional(_url("redis", "rediss", "unix"))),
     "SESSION_REDIS_PREFIX": ("redis_prefix", _text),

@@ -32,6 +32,11 @@ def stored_text(settings: dict[str, Any], middleware: SessionMiddleware) -> str:
         client = redis.Redis.from_url(servers.REDIS_URL, decode_responses=True)
         for name in client.scan_iter(match=f"{settings['SESSION_REDIS_PREFIX']}*"):
             parts += [name, repr(client.hgetall(name) if client.type(name) == "hash" else client.dump(name))]
+    if settings.get("SESSION_CACHE_URL", "").startswith("memcached://"):
+        from tests.memcached_server import memcached_items
+
+        items = memcached_items(settings["SESSION_CACHE_URL"], settings["SESSION_REDIS_PREFIX"])
+        parts += [f"{name} {value!r}" for name, value in items.items()]
     if engine in ("db", "cached_db"):
         database = sa.create_engine(settings["SESSION_DB_URL"])
         with database.connect() as connection:

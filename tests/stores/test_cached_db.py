@@ -194,5 +194,5 @@ def test_open_cache_picks_the_store_by_url_scheme(redis_prefix: str) -> None:
     on_redis = open_cache(Settings(cache_url=servers.REDIS_URL, redis_prefix=redis_prefix))
     assert isinstance(on_redis, RedisStore) and on_redis.prefix == redis_prefix
     with pytest.raises(ConfigurationError, match="SESSION_CACHE_URL") as caught:
-        open_cache(Settings(cache_url="memcached://127.0.0.1:11211"))
+        open_cache(Settings(cache_url="couchbase://127.0.0.1:11210"))
     assert isinstance(caught.value, ValueError)

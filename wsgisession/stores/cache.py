@@ -4,8 +4,9 @@ Use it when losing a session now and then is acceptable (a cache may evict it)
 and reads must be fast. ``memory://`` keeps sessions in the worker process: use
 it with one worker only (each gunicorn worker would have its own sessions).
 ``redis://`` or ``rediss://`` keeps them in Redis under ``SESSION_REDIS_PREFIX``,
-shared by every worker. For sessions that must survive, use ``cached_db``, which
-also uses :func:`open_cache` for its cache layer.
+shared by every worker; ``memcached://host:port`` keeps them in memcached under
+that same prefix. For sessions that must survive, use ``cached_db``, which also
+uses :func:`open_cache` for its cache layer.
 """
 
 from __future__ import annotations
@@ -33,11 +34,19 @@ def _redis(settings: Settings) -> Store:
     return RedisStore(client_from_url(settings.cache_url), settings.redis_prefix)
 
 
+def _memcached(settings: Settings) -> Store:
+    # Imported here so that a memory:// cache never imports pymemcache.
+    from .memcached import MemcachedStore
+
+    return MemcachedStore.from_settings(settings)
+
+
 #: URL scheme of ``SESSION_CACHE_URL`` -> function building the cache store.
 CACHES: dict[str, Callable[[Settings], Store]] = {
     "memory": _memory,
     "redis": _redis,
     "rediss": _redis,
+    "memcached": _memcached,
 }
 
 

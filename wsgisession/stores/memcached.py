@@ -1,0 +1,350 @@
+"""The memcached cache: sessions as JSON values in memcached (``SESSION_CACHE_URL=memcached://host:port``).
+
+Use it as the store of the ``cache`` engine, or as the cache of ``cached_db``, when
+several processes serve the application and a memcached is at hand. Alone
+(``cache``), use it only if losing a session now and then is acceptable: memcached
+evicts under memory pressure and forgets everything when it restarts. Nothing needs
+purging: memcached drops an item when it expires.
+
+Keys carry ``SESSION_REDIS_PREFIX``, the prefix the Redis caches use too:
+
+* ``f"{prefix}:{record_id}"``: the record, one JSON value ``{"m": meta, "e":
+  expires_at, "v": version, "d": {key: value}}`` that memcached expires at
+  ``expires_at``. Every change is a ``gets`` then a ``cas`` (or an ``add``), tried
+  again when another writer came in between, so concurrent saves merge.
+* A tombstone (:meth:`MemcachedStore.bury`, for ``cached_db``) replaces the record
+  under the same key as ``{"g": deadline}``; a record created over a live tombstone
+  keeps its ``"g"``, and ``delete`` turns it back into the tombstone. One key for both
+  keeps each cache operation one compare-and-swap (memcached cannot change two keys
+  at once). Only ``load_cached`` and ``store_record`` see a tombstone.
+* ``…:lock``: the session lock, ``"token deadline"``.
+
+memcached counts expiry in whole seconds on its own clock: items get a second more
+than they need, and the deadlines written in values (locks, tombstones, cached
+copies) are what count, checked against ``time.time()``, so the servers sharing a
+memcached need synchronized clocks (NTP).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import random
+import re
+import secrets
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import urlsplit
+
+from pymemcache.client.base import PooledClient  # type: ignore[import-untyped]
+from pymemcache.exceptions import MemcacheError  # type: ignore[import-untyped]
+
+from ..errors import ConfigurationError, LockLostError, LockTimeoutError, SettingProblem, StoreError
+from .base import CorruptRecord, Record, Tombstone
+
+if TYPE_CHECKING:
+    from ..settings import Settings
+    from .base import Change
+
+#: The port of a ``memcached://host`` URL that names none.
+DEFAULT_PORT = 11211
+#: Seconds to wait for a TCP connection, and for the reply to a command.
+CONNECT_TIMEOUT, IO_TIMEOUT = 1.0, 2.0
+#: memcached reads an expiry above this many seconds (30 days) as a Unix time.
+MAX_RELATIVE_EXPIRY = 30 * 24 * 3600
+#: How many times a change is tried before other writers' changes make it give up.
+CAS_ATTEMPTS = 50
+#: Seconds between two attempts to take a held lock: the first, and the cap of its doubling.
+LOCK_RETRY_FIRST, LOCK_RETRY_MAX = 0.002, 0.05
+# memcached keys: at most 250 bytes, no spaces or control characters; a record id is 64 hex digits.
+_PREFIX = re.compile(r"[!-~]{1,180}")
+
+# The new value of an item and its memcached expiry, or _DROP: remove the item.
+_Write = tuple[bytes, int]
+# cas with an expiry in the past removes the item only if nobody changed it: memcached's compare-and-delete.
+_DROP: _Write = (b"", -1)
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    """What the record key holds: a record, a tombstone (no record), or both."""
+
+    record: Record | None
+    #: The deadline of the tombstone laid on this key, if any (live or not).
+    gone_until: float | None = None
+
+
+def _tombstone_deadline(entry: _Entry | None, now: float) -> float | None:
+    """The deadline of the live tombstone on this key (None: there is none, or it lapsed)."""
+    if entry is None or entry.gone_until is None or entry.gone_until <= now:
+        return None
+    return entry.gone_until
+
+
+def client_from_url(url: str) -> Any:
+    """A thread-safe ``PooledClient`` for ``memcached://host:port``; raise ConfigurationError for another URL.
+
+    Build one per worker process (its connections are opened lazily, on first use:
+    do not use it before the server forks its workers). Timeouts are short, so a
+    dead server fails a request within seconds.
+    """
+    parts = urlsplit(url)
+    try:
+        port = parts.port or DEFAULT_PORT
+    except ValueError:
+        port = 0
+    if (parts.scheme.lower() != "memcached" or not parts.hostname or not port or parts.username
+            or parts.path not in ("", "/") or parts.query or parts.fragment):
+        shown = "a URL with credentials" if parts.password else repr(url)
+        raise ConfigurationError([SettingProblem("SESSION_CACHE_URL", "memcached://host:port", shown)])
+    return PooledClient((parts.hostname, port), connect_timeout=CONNECT_TIMEOUT, timeout=IO_TIMEOUT,
+                        no_delay=True, default_noreply=False)
+
+
+def exptime(at: float, now: float) -> int:
+    """memcached's expiry for an item that must live until the Unix time ``at``: never early.
+
+    Seconds from now up to 30 days, a Unix time beyond (memcached reads larger
+    numbers so), rounded up. A relative time gets one second more: memcached's
+    clock ticks whole seconds and counts from its last tick. A time already past
+    gives -1 (expire at once), since 0 means never.
+    """
+    if at <= now:
+        return -1
+    seconds = math.ceil(at - now) + 1
+    return seconds if seconds <= MAX_RELATIVE_EXPIRY else math.ceil(at)
+
+
+class MemcachedStore:
+    """Records as JSON values in memcached under ``prefix``; thread-safe (the client's pool is).
+
+    Reads are one round trip, changes a ``gets`` and a ``cas`` (tried up to
+    :data:`CAS_ATTEMPTS` times). Every method raises :class:`StoreError` for a
+    memcached failure, never with session data in it. A value this store did not
+    write is a :class:`CorruptRecord` to ``load`` and ``load_cached``, no record to the others.
+    """
+
+    def __init__(self, client: Any, prefix: str = "session") -> None:
+        self.client = client
+        self.prefix = prefix
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> MemcachedStore:
+        """A store on ``SESSION_CACHE_URL`` under ``SESSION_REDIS_PREFIX``."""
+        if not _PREFIX.fullmatch(settings.redis_prefix):
+            raise ConfigurationError([SettingProblem(
+                "SESSION_REDIS_PREFIX", "at most 180 printable ASCII characters, no spaces (a memcached key)",
+                repr(settings.redis_prefix))])
+        return cls(client_from_url(settings.cache_url), settings.redis_prefix)
+
+    def key(self, record_id: str) -> str:
+        """The memcached key of ``record_id``'s record (and tombstone)."""
+        return f"{self.prefix}:{record_id}"
+
+    def lock_key(self, record_id: str) -> str:
+        """The memcached key of ``record_id``'s session lock."""
+        return f"{self.prefix}:{record_id}:lock"
+
+    def load(self, record_id: str) -> Record | None:
+        entry = self._get(record_id)
+        return None if entry is None else entry.record
+
+    def save(self, record_id: str, change: Change) -> bool:
+        """Apply ``change``; raise :class:`LockLostError` (writing nothing) if its ``lock_token`` lost the lock."""
+        def step(entry: _Entry | None, now: float) -> _Write | None:
+            self._fence(record_id, change.lock_token)
+            current = None if entry is None else entry.record
+            if current is None and not change.create:
+                return None
+            data, version = ({}, 1) if current is None else (current.data, current.version + 1)
+            record = Record(change.apply_to(data), change.meta, change.expires_at, version)
+            return _value(record, _tombstone_deadline(entry, now), now)
+
+        return self._change(record_id, "save", step)
+
+    def touch(self, record_id: str, expires_at: float) -> bool:
+        def step(entry: _Entry | None, now: float) -> _Write | None:
+            if entry is None or entry.record is None:
+                return None
+            return _value(replace(entry.record, expires_at=expires_at), _tombstone_deadline(entry, now), now)
+
+        return self._change(record_id, "touch", step)
+
+    def delete(self, record_id: str) -> None:
+        def step(entry: _Entry | None, now: float) -> _Write | None:
+            if entry is None:
+                return None
+            gone_until = _tombstone_deadline(entry, now)
+            if gone_until is None:
+                return _DROP
+            return None if entry.record is None else _tombstone(gone_until, now)
+
+        self._change(record_id, "delete", step)
+
+    def acquire(self, record_id: str, lease: float, wait: float) -> str | None:
+        """Take the lock (``add``, or ``cas`` over a lapsed lease), retrying with jittered backoff.
+
+        The lease ends at the deadline in the lock's value (memcached drops the key 1-2 s later).
+        """
+        try:
+            entry = self._get(record_id, "lock the session")
+        except CorruptRecord:
+            return None
+        if entry is None or entry.record is None:
+            return None
+        token = secrets.token_hex(16)
+        deadline = time.monotonic() + wait
+        pause = LOCK_RETRY_FIRST
+        while not self._take_lock(record_id, token, lease):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise LockTimeoutError("memcached", wait)
+            # Jitter keeps waiters that started together from retrying in lockstep.
+            time.sleep(min(remaining, random.uniform(pause / 2, pause)))
+            pause = min(pause * 2, LOCK_RETRY_MAX)
+        return token
+
+    def release(self, record_id: str, token: str) -> None:
+        key = self.lock_key(record_id)
+        with _errors("release the lock"):
+            held, cas = self.client.gets(key)
+            if held is not None and _lock_holder(held)[0] == token:
+                value, expire = _DROP
+                self.client.cas(key, value, cas, expire=expire)
+
+    def load_cached(self, record_id: str) -> Record | Literal[Tombstone.GONE] | None:
+        entry = self._get(record_id)
+        if entry is None:
+            return None
+        now = time.time()
+        if entry.record is None:
+            return Tombstone.GONE if _tombstone_deadline(entry, now) is not None else None
+        return entry.record if entry.record.expires_at > now else None
+
+    def store_record(self, record_id: str, record: Record) -> None:
+        def step(entry: _Entry | None, now: float) -> _Write | None:
+            current = None if entry is None else entry.record
+            if current is not None and current.expires_at <= now:
+                current = None
+            gone_until = _tombstone_deadline(entry, now)
+            if current is None and gone_until is not None:
+                return None  # deleted moments ago: a slow reader must not bring it back
+            if current is not None and current.version >= record.version:
+                return None
+            return _value(record, gone_until, now)
+
+        self._change(record_id, "cache the session", step)
+
+    def bury(self, record_id: str, ttl: float) -> None:
+        now = time.time()
+        value, expire = _tombstone(now + ttl, now)
+        with _errors("bury the session"):
+            self.client.set(self.key(record_id), value, expire=expire)
+
+    def _get(self, record_id: str, operation: str = "load") -> _Entry | None:
+        with _errors(operation):
+            raw = self.client.get(self.key(record_id))
+        return None if raw is None else _decode(raw)
+
+    def _change(self, record_id: str, operation: str, step: Callable[[_Entry | None, float], _Write | None]) -> bool:
+        """Write what ``step`` makes of the current entry (False: nothing), again if another writer came first."""
+        key = self.key(record_id)
+        pause = 0.001
+        for _ in range(CAS_ATTEMPTS):
+            with _errors(operation):
+                raw, cas = self.client.gets(key)
+            write = step(_decode_or_none(raw), time.time())
+            if write is None:
+                return False
+            value, expire = write
+            with _errors(operation):
+                done = self.client.add(key, value, expire=expire) if raw is None else (
+                    self.client.cas(key, value, cas, expire=expire))
+            if done:
+                return True
+            time.sleep(random.uniform(0, pause))
+            pause = min(pause * 2, 0.02)
+        raise StoreError("memcached", operation, f"other writers changed the session {CAS_ATTEMPTS} times in a row")
+
+    def _take_lock(self, record_id: str, token: str, lease: float) -> bool:
+        key = self.lock_key(record_id)
+        now = time.time()
+        value, expire = f"{token} {now + lease!r}".encode(), exptime(now + lease, now)
+        with _errors("lock the session"):
+            if self.client.add(key, value, expire=expire):
+                return True
+            held, cas = self.client.gets(key)
+            if held is None or _lock_holder(held)[1] > time.time():
+                return False  # released meanwhile (the next attempt's add takes it), or held
+            return bool(self.client.cas(key, value, cas, expire=expire))
+
+    def _fence(self, record_id: str, token: str | None) -> None:
+        """Raise LockLostError unless ``token`` holds the record's lock (when there is a token)."""
+        if token is None:
+            return
+        # memcached cannot check the lock and write the record in one step: a lease that
+        # ends between this check and the cas still lets the write through. The fence
+        # narrows that window to one round trip; the lock itself still serializes the
+        # requests that finish within their lease.
+        with _errors("save"):
+            held = self.client.get(self.lock_key(record_id))
+        holder, until = ("", 0.0) if held is None else _lock_holder(held)
+        if holder != token or until <= time.time():
+            raise LockLostError("memcached")
+
+
+def _value(record: Record, gone_until: float | None, now: float) -> _Write:
+    fields: dict[str, Any] = {"m": record.meta, "e": record.expires_at, "v": record.version, "d": record.data}
+    if gone_until is not None:
+        fields["g"] = gone_until
+    return json.dumps(fields, separators=(",", ":")).encode(), exptime(max(record.expires_at, gone_until or 0), now)
+
+
+def _tombstone(gone_until: float, now: float) -> _Write:
+    return json.dumps({"g": gone_until}).encode(), exptime(gone_until, now)
+
+
+def _decode(raw: bytes) -> _Entry:
+    try:
+        fields = json.loads(raw)
+        gone = fields.get("g")
+        gone_until = None if gone is None else float(gone)
+        if "d" not in fields and gone_until is not None:
+            return _Entry(None, gone_until)
+        data, meta = fields["d"], fields["m"]
+        if not (isinstance(data, dict) and isinstance(meta, str) and all(isinstance(v, str) for v in data.values())):
+            raise TypeError
+        return _Entry(Record(data, meta, float(fields["e"]), int(fields["v"])), gone_until)
+    except (ValueError, TypeError, KeyError, AttributeError):
+        raise CorruptRecord("a memcached session value is not what MemcachedStore writes") from None
+
+
+def _decode_or_none(raw: bytes | None) -> _Entry | None:
+    """The entry a writer starts from: a value this store cannot read holds neither record nor tombstone."""
+    if raw is None:
+        return None
+    try:
+        return _decode(raw)
+    except CorruptRecord:
+        return _Entry(None)
+
+
+def _lock_holder(held: bytes) -> tuple[str, float]:
+    """The token and deadline in a lock's value; one that cannot be read counts as a lapsed lease."""
+    try:
+        token, until = held.decode("ascii").split(" ")
+        return token, float(until)
+    except ValueError:
+        return "", 0.0
+
+
+@contextlib.contextmanager
+def _errors(operation: str) -> Iterator[None]:
+    try:
+        yield
+    except (MemcacheError, OSError) as exc:
+        # pymemcache's and the socket's messages name the failure (and at most a key), never a value.
+        raise StoreError("memcached", operation, f"{type(exc).__name__}: {exc}") from exc
