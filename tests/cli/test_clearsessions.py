@@ -1,8 +1,14 @@
-"""``wsgisession clearsessions``: deletes expired sessions, from a module dict or a JSON/TOML file."""
+"""``wsgisession clearsessions``: deletes expired sessions, from a module dict or a JSON/TOML file.
+
+On the SQL engines it deletes in batches, with a progress line on a terminal only.
+"""
 
 from __future__ import annotations
 
+import io
 import json
+import os
+import pty
 import subprocess
 import sys
 import time
@@ -11,12 +17,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from webtest import TestApp
 
 from tests.conftest import SECRET
 from tests.middleware.apps import behaviour_app
 from wsgisession import SessionMiddleware
-from wsgisession.cli import main
+from wsgisession.cli import ProgressLine, main
+from wsgisession.settings import Settings
+from wsgisession.stores.sql import SqlStore
 
 
 def make_sessions(settings: dict[str, Any], count: int, clock: Callable[[], float] = time.time) -> None:
@@ -98,3 +107,102 @@ def test_a_store_that_is_down_exits_1(tmp_path: Path, capsys: pytest.CaptureFixt
     settings = {"SECRET_KEY": SECRET, "SESSION_DB_URL": "postgresql+psycopg://postgres@127.0.0.1:1/test"}
     assert main(["clearsessions", "--settings", write_json(tmp_path, settings)]) == 1
     assert "failed" in capsys.readouterr().err
+
+
+def add_rows(settings: dict[str, Any], dead: int, live: int) -> SqlStore:
+    """``dead`` rows expired a minute ago and ``live`` unexpired ones, written straight into the table."""
+    store = SqlStore.from_settings(Settings.from_mapping(settings))
+    store.create_table()
+    now = time.time()
+    rows = [{"session_key": f"{n:064x}", "session_data": '{"m":"","d":{}}', "version": 1,
+             "expire_date": now - 60 if n < dead else now + 600} for n in range(dead + live)]
+    database = sa.create_engine(store.url)
+    with database.begin() as connection:
+        connection.execute(sa.insert(store.table), rows)
+    database.dispose()
+    return store
+
+
+def row_count(store: SqlStore) -> int:
+    database = sa.create_engine(store.url)
+    with database.connect() as connection:
+        count = connection.execute(sa.select(sa.func.count()).select_from(store.table)).scalar_one()
+    database.dispose()
+    return int(count)
+
+
+def run_command(args: list[str], stderr_is_a_terminal: bool) -> tuple[str, bytes]:
+    """Run ``python -m wsgisession`` with stdout on a pipe and stderr on a pipe or a pseudo-terminal."""
+    env = {"PYTHONPATH": str(Path.cwd()), "PATH": "/usr/bin:/bin"}
+    if not stderr_is_a_terminal:
+        result = subprocess.run([sys.executable, "-m", "wsgisession", *args], capture_output=True, env=env,
+                                check=True, timeout=60)
+        return result.stdout.decode(), result.stderr
+    leader, follower = pty.openpty()
+    with subprocess.Popen([sys.executable, "-m", "wsgisession", *args], stdout=subprocess.PIPE,
+                          stderr=follower, env=env) as process:
+        os.close(follower)
+        terminal = b""
+        while True:
+            try:
+                chunk = os.read(leader, 1024)
+            except OSError:  # EIO: the child closed its end
+                break
+            if not chunk:
+                break
+            terminal += chunk
+        stdout = process.communicate(timeout=60)[0]
+    os.close(leader)
+    assert process.returncode == 0, terminal
+    return stdout.decode(), terminal
+
+
+@pytest.mark.parametrize("engine_id", ["db", "db-postgres", "db-mariadb"])
+def test_deletes_thousands_in_batches_and_reports_the_count(engine_settings: dict[str, Any], tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    store = add_rows(engine_settings, dead=2500, live=3)
+    assert main(["clearsessions", "--settings", write_json(tmp_path, engine_settings), "--batch-size", "1000"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == "Deleted 2500 expired sessions.\n"
+    assert captured.err == ""  # not a terminal: no progress line
+    assert row_count(store) == 3
+
+
+@pytest.mark.parametrize("engine_id", ["db"])
+def test_a_terminal_sees_the_progress_and_a_pipe_does_not(engine_settings: dict[str, Any], tmp_path: Path) -> None:
+    args = ["clearsessions", "--settings", write_json(tmp_path, engine_settings), "--batch-size", "1000"]
+    add_rows(engine_settings, dead=2500, live=0)
+    stdout, terminal = run_command(args, stderr_is_a_terminal=True)
+    assert stdout == "Deleted 2500 expired sessions.\n"
+    text = terminal.decode()
+    updates = [f"\rdeleted {count} expired sessions…" for count in ("1,000", "2,000", "2,500")]
+    assert all(update in text for update in updates), repr(text)
+    assert text.index(updates[0]) < text.index(updates[1]) < text.index(updates[2])
+    assert text.endswith("\n")  # the line is finished before the count is printed
+    add_rows(engine_settings, dead=1200, live=0)
+    stdout, stderr = run_command(args, stderr_is_a_terminal=False)
+    assert (stdout, stderr) == ("Deleted 1200 expired sessions.\n", b"")
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_progress_line_rewrites_itself_on_a_terminal_only() -> None:
+    terminal, pipe = FakeTerminal(), io.StringIO()
+    for stream in (terminal, pipe):
+        progress = ProgressLine(stream)
+        progress(500)
+        progress(12000)
+        progress.finish()
+        progress.finish()
+    assert terminal.getvalue() == "\rdeleted 500 expired sessions…\rdeleted 12,000 expired sessions…\n"
+    assert pipe.getvalue() == ""
+
+
+def test_a_batch_size_below_1_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["clearsessions", "--settings", "x.json", "--batch-size", "0"])
+    assert exited.value.code == 2
+    assert "--batch-size: a whole number of at least 1" in capsys.readouterr().err

@@ -4,7 +4,8 @@ Use it when sessions must survive restarts and be shared by every worker without
 another server: a SQLite file on one host (several gunicorn workers may write it), or the
 PostgreSQL/MySQL database the application already has. Prefer ``redis`` or ``cached_db``
 when every request touches the session and the database is busy. Expired rows stay until
-``wsgisession clearsessions`` (:meth:`SqlStore.clear_expired`) removes them.
+``wsgisession clearsessions`` (:meth:`SqlStore.clear_expired`) removes them. The table is created
+on first use, or ahead of time by ``wsgisession createtable`` (``--sql`` prints its DDL instead).
 
 Saves are optimistic: a guarded ``UPDATE … WHERE version = :loaded`` in one statement, and
 on a conflict a re-read and merge, so concurrent requests changing different keys keep each
@@ -24,7 +25,7 @@ import os
 import secrets
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -32,6 +33,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError, StatementError
+from sqlalchemy.schema import CreateIndex, CreateTable
 
 from ..errors import ConfigurationError, LockLostError, LockTimeoutError, SettingProblem, StoreError
 from ..settings import Settings
@@ -59,7 +61,8 @@ def session_table(name: str, metadata: sa.MetaData) -> sa.Table:
         sa.Column("version", sa.BigInteger(), nullable=False),
         _sql_users.column(),
         *_sql_locks.columns(),
-        mysql_charset="utf8mb4",
+        # The MariaDB dialect (mariadb:// URLs) reads its own prefix only.
+        mysql_charset="utf8mb4", mariadb_charset="utf8mb4",
     )
 
 
@@ -161,8 +164,15 @@ class SqlStore:
         with self._connection("delete a user's sessions") as connection:
             return connection.execute(_sql_users.delete_all(self.table, user_id, except_record_id)).rowcount
 
-    def clear_expired(self, now: float, batch_size: int = BATCH_SIZE) -> int:
-        """Delete rows that expired before ``now`` (locked or not), ``batch_size`` per statement; return how many."""
+    def clear_expired(self, now: float, batch_size: int = BATCH_SIZE,
+                      progress: Callable[[int], object] | None = None) -> int:
+        """Delete rows that expired before ``now`` (locked or not), ``batch_size`` per statement; return how many.
+
+        Each batch is a statement of its own, so no lock is held across batches; ``progress``, if
+        given, is called with the number deleted so far after each one. ValueError if ``batch_size`` < 1.
+        """
+        if batch_size < 1:
+            raise ValueError(f"the batch size must be at least 1, not {batch_size}")
         columns = self.table.c
         find = sa.select(columns.session_key).where(columns.expire_date < now).limit(batch_size)
         total = 0
@@ -171,9 +181,46 @@ class SqlStore:
                 # Each DELETE commits on its own; re-checking the expiry spares a row saved meanwhile.
                 doomed = sa.delete(self.table).where(columns.session_key.in_(keys), columns.expire_date < now)
                 total += connection.execute(doomed).rowcount
+                if progress is not None:
+                    progress(total)
                 if len(keys) < batch_size:
                     break
         return total
+
+    def create_table(self) -> bool:
+        """Create the table and its indexes if the database lacks the table; return whether this call created it.
+
+        Idempotent, and safe while another process does the same. The store does this by itself
+        on first use; call it where the schema is managed apart from the application (a deploy
+        step). Uses connections of its own, closed before it returns. Raises :class:`StoreError`.
+        """
+        engine: Engine | None = None
+        try:
+            engine = _create_engine(self.url)
+            return _create_table(engine, self.table)
+        except SQLAlchemyError as exc:
+            raise StoreError("db", "create the table", self._describe(exc)) from exc
+        finally:
+            if engine is not None:
+                engine.dispose()
+
+    def create_table_sql(self) -> str:
+        """The ``CREATE TABLE`` and ``CREATE INDEX`` statements :meth:`create_table` runs; touches no database.
+
+        They are compiled for the URL's dialect alone: a ``mysql://`` URL gets MySQL 8's DDL, so
+        for MariaDB (whose binary collation has another name) use a ``mariadb://`` URL.
+        """
+        try:
+            dialect = self.url.get_dialect()()
+        except SQLAlchemyError as exc:
+            raise StoreError("db", "compile the table's DDL", self._describe(exc)) from exc
+        statements = [CreateTable(self.table).compile(dialect=dialect)]
+        for index in sorted(self.table.indexes, key=lambda index: str(index.name)):
+            statements.append(CreateIndex(index).compile(dialect=dialect))
+        header = ("-- For MySQL 8.0 or later; for MariaDB, set a mariadb:// URL and run this again.\n"
+                  if dialect.name == "mysql" else "")
+        lines = [line.rstrip() for statement in statements for line in f"{str(statement).strip()};".splitlines()]
+        return header + "\n".join(lines) + "\n"
 
     def close(self) -> None:
         """Close the pooled connections; a later call opens new ones."""
@@ -321,15 +368,20 @@ def _configure_sqlite(dbapi_connection: Any, _record: object) -> None:
     cursor.close()
 
 
-def _create_table(engine: Engine, table: sa.Table) -> None:
-    # Another process may create the table between the check and the CREATE; a second pass sees it.
-    for attempt in (1, 2):
-        try:
-            table.create(engine, checkfirst=True)
-            return
-        except SQLAlchemyError:
-            if attempt == 2:
-                raise
+def _create_table(engine: Engine, table: sa.Table) -> bool:
+    """Create ``table`` and its indexes unless the table exists; whether this call created it."""
+    try:
+        return _create_missing_table(engine, table)
+    except SQLAlchemyError:
+        # Another process may create the table between the check and the CREATE; a second pass sees it.
+        return _create_missing_table(engine, table)
+
+
+def _create_missing_table(engine: Engine, table: sa.Table) -> bool:
+    if sa.inspect(engine).has_table(table.name):
+        return False
+    table.create(engine)
+    return True
 
 
 def _encode(meta: str, data: Mapping[str, str]) -> str:
