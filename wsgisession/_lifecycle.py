@@ -6,6 +6,7 @@ tested without a clock or a store.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -84,6 +85,8 @@ class Meta:
     user_id: str | None = None
 
 
+# Both are memoized: a worker sees the same sessions (and so the same metadata) again and again.
+@functools.lru_cache(maxsize=4096)
 def encode_meta(meta: Meta) -> str:
     """Serialize the bookkeeping a store keeps beside the data."""
     fields: dict[str, float | int | str] = {"c": meta.created_at}
@@ -96,6 +99,7 @@ def encode_meta(meta: Meta) -> str:
     return json.dumps(fields, separators=(",", ":"))
 
 
+@functools.lru_cache(maxsize=4096)
 def decode_meta(text: str) -> Meta:
     """Inverse of :func:`encode_meta`; raise ``ValueError`` on anything else."""
     fields = json.loads(text)

@@ -1,8 +1,16 @@
-"""The only module that reads the Cookie header or writes Set-Cookie (through werkzeug)."""
+"""The only module that reads the Cookie header or writes Set-Cookie (through werkzeug).
+
+Both run on every request that touches the session, so each has a fast path for the
+common case that gives exactly what werkzeug gives (a test compares them on generated
+headers): a plain ``name=value; …`` header, and a value that needs no quoting.
+"""
 
 from __future__ import annotations
 
-from werkzeug.http import dump_cookie
+import functools
+import re
+
+from werkzeug.http import dump_cookie, http_date
 from werkzeug.sansio.http import parse_cookie
 
 from .errors import CookieTooLargeError
@@ -10,6 +18,11 @@ from .settings import Settings
 
 #: Browsers keep cookies up to 4096 bytes, name, value and attributes included.
 BROWSER_COOKIE_LIMIT = 4096
+
+# What werkzeug writes without quotes: our values (keys, signatures, base64) always are.
+_UNQUOTED_VALUE = re.compile(r"[\w!#$%&'()*+\-./:<=>?@\[\]^`{|}~]*", re.ASCII)
+# Markers that a template rendered by werkzeug holds where the per-response parts go.
+_VALUE, _MAX_AGE, _EXPIRES_AT = "WSGISESSIONVALUE", 987654321, 4102444800.0
 
 
 def read_session_cookie(header: str | None, name: str) -> str | None:
@@ -20,6 +33,12 @@ def read_session_cookie(header: str | None, name: str) -> str | None:
     """
     if not header or name not in header:
         return None
+    if header.isascii() and '"' not in header and "\\" not in header:
+        for pair in header.split(";"):
+            key, _, value = pair.partition("=")
+            if key.strip(" \t") == name:
+                return value.strip(" \t")
+        return None
     if not header.isascii():
         # WSGI hands over the header's bytes as latin-1; werkzeug's WSGI-level parser
         # raises on bytes that are not UTF-8, so decode leniently here.
@@ -28,16 +47,47 @@ def read_session_cookie(header: str | None, name: str) -> str | None:
 
 
 def set_cookie_header(settings: Settings, value: str, max_age: int | None, expires: float | None) -> tuple[str, str]:
-    """A ``Set-Cookie`` header for the session cookie; CookieTooLargeError past the browser limit."""
-    header = _dump(settings, value, max_age, expires)
-    if len(header.encode("latin-1")) > BROWSER_COOKIE_LIMIT:
-        raise CookieTooLargeError(len(header.encode("latin-1")), BROWSER_COOKIE_LIMIT)
+    """A ``Set-Cookie`` header for the session cookie; CookieTooLargeError past the browser limit.
+
+    ``Expires`` is written to the second (``expires`` is truncated, as HTTP dates are).
+    """
+    if expires is not None:
+        expires = float(int(expires))
+    if _UNQUOTED_VALUE.fullmatch(value):
+        header = _from_template(settings, value, max_age, expires)
+    else:
+        header = _dump(settings, value, max_age, expires)
+    size = len(header.encode("latin-1"))
+    if size > BROWSER_COOKIE_LIMIT:
+        raise CookieTooLargeError(size, BROWSER_COOKIE_LIMIT)
     return ("Set-Cookie", header)
 
 
 def delete_cookie_header(settings: Settings) -> tuple[str, str]:
     """A ``Set-Cookie`` header that makes the browser drop the session cookie."""
     return ("Set-Cookie", _dump(settings, "", 0, 0))
+
+
+def _from_template(settings: Settings, value: str, max_age: int | None, expires: float | None) -> str:
+    if max_age is None or expires is None:
+        return _template(settings, dated=False).replace(_VALUE, value, 1)
+    header = _template(settings, dated=True).replace(_VALUE, value, 1)
+    header = header.replace(str(_MAX_AGE), str(max_age), 1)
+    return header.replace(_date(int(_EXPIRES_AT)), _date(int(expires)), 1)
+
+
+@functools.lru_cache(maxsize=16)
+def _template(settings: Settings, *, dated: bool) -> str:
+    """The header werkzeug writes for these settings, with markers for the parts that vary."""
+    if dated:
+        return _dump(settings, _VALUE, _MAX_AGE, _EXPIRES_AT)
+    return _dump(settings, _VALUE, None, None)
+
+
+@functools.lru_cache(maxsize=4)
+def _date(when: int) -> str:
+    # Responses within one second share their Expires date.
+    return http_date(when)
 
 
 def _dump(settings: Settings, value: str, max_age: int | None, expires: float | None) -> str:

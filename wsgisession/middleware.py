@@ -7,10 +7,8 @@ put it around an application that already manages the same session cookie.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
-
-from werkzeug.wsgi import ClosingIterator
 
 from ._commit import commit, commit_late
 from ._headers import add_session_headers
@@ -98,7 +96,32 @@ class SessionMiddleware:
             raise
         if extra is not None and not session.accessed:
             return result  # started without touching the session: nothing more can happen to it
-        return ClosingIterator(result, lambda: commit_late(session, status_code))
+        return _ClosingBody(result, lambda: commit_late(session, status_code))
+
+
+class _ClosingBody:
+    """The application's response, with ``on_close`` run after the application's own close().
+
+    Iterating hands the server the application's iterator itself, so the body costs
+    nothing per chunk (unlike a proxy such as werkzeug's ClosingIterator).
+    """
+
+    __slots__ = ("_iterable", "_on_close")
+
+    def __init__(self, iterable: Iterable[bytes], on_close: Callable[[], None]) -> None:
+        self._iterable = iterable
+        self._on_close = on_close
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self._iterable)
+
+    def close(self) -> None:
+        try:
+            close = getattr(self._iterable, "close", None)
+            if close is not None:
+                close()
+        finally:
+            self._on_close()
 
 
 def _unavailable(start_response: StartResponse) -> list[bytes]:

@@ -17,6 +17,7 @@ from .. import _lifecycle
 from ..encryption import CookieCipher, DecryptionError
 from ..session import Pending
 from ..settings import Settings
+from ..signing import CachedKeySigner
 from . import Loaded, Rejected, SessionBackend
 
 #: Separates these signatures from any other use of SECRET_KEY.
@@ -58,7 +59,8 @@ class SigningCodec:
 
     def __init__(self, secret_key: str, fallbacks: tuple[str, ...] = ()) -> None:
         # itsdangerous signs with the last key and verifies with every key.
-        self._serializer = URLSafeSerializer([*fallbacks, secret_key], salt=SALT, serializer=_CompactJSON)
+        self._serializer = URLSafeSerializer([*fallbacks, secret_key], salt=SALT, serializer=_CompactJSON,
+                                             signer=CachedKeySigner)
 
     def dumps(self, payload: dict[str, Any]) -> str:
         return self._serializer.dumps(payload)
