@@ -94,8 +94,10 @@ class SessionMiddleware:
         except BaseException:
             session._release_lock()
             raise
-        if extra is not None and not session.accessed:
-            return result  # started without touching the session: nothing more can happen to it
+        if started and (not session.accessed or type(result) is list):
+            # Nothing can touch the session any more: no application code runs after this
+            # (a list has no close), or it never touched the session before answering.
+            return result
         return _ClosingBody(result, lambda: commit_late(session, status_code))
 
 

@@ -18,10 +18,13 @@ from .base import Change, Record, Tombstone
 
 #: Expired records are swept after this many saves.
 SWEEP_EVERY = 1000
+#: ... and at most once per this many seconds, since a sweep reads every record.
+SWEEP_INTERVAL = 60.0
 
 
 class MemoryStore:
-    """Records in a dict guarded by a lock; expired ones swept every :data:`SWEEP_EVERY` saves.
+    """Records in a dict guarded by a lock; expired ones swept every :data:`SWEEP_EVERY` saves
+    (at most once per :data:`SWEEP_INTERVAL`).
 
     Session locks (``SESSION_LOCKING``) are leases kept beside the records; waiters
     sleep on a condition until the holder releases or the lease runs out.
@@ -37,6 +40,7 @@ class MemoryStore:
         self._users: dict[str, set[str]] = {}  # user id -> record ids (entries of dead records linger)
         self._changed = threading.Condition()
         self._saves = 0
+        self._next_sweep = 0.0
         self._tombstones: dict[str, float] = {}  # record id -> monotonic deadline
         self._burials = 0
 
@@ -56,7 +60,8 @@ class MemoryStore:
             if change.user_id is not None:
                 self._users.setdefault(change.user_id, set()).add(record_id)
             self._saves += 1
-            if self._saves % SWEEP_EVERY == 0:
+            if self._saves % SWEEP_EVERY == 0 and time.monotonic() >= self._next_sweep:
+                self._next_sweep = time.monotonic() + SWEEP_INTERVAL
                 self._sweep(time.time())
         return True
 
