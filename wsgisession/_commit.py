@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 
 from . import _lifecycle, cookies
+from ._pending import Pending
 from .errors import StoreError
-from .session import Pending, Session
+from .session import Session
 
 logger = logging.getLogger("wsgisession")
 

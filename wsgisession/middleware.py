@@ -12,10 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 from ._commit import commit, commit_late
 from ._headers import add_session_headers
+from ._pending import SessionContext
 from .engines import build_backend, build_serializer
 from .errors import MiddlewareMissingError, StoreError
 from .events import EventCounts, Events
-from .session import Session, SessionContext
+from .session import Session
 from .settings import Settings
 
 if TYPE_CHECKING:

@@ -2,69 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, MutableMapping
-from dataclasses import dataclass
+from collections.abc import Iterator, MutableMapping
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from . import _lifecycle, cookies
+from . import _changes, _lifecycle, cookies
+from ._pending import Pending, SessionContext
 from .backends import Loaded, Rejected
-from .errors import SessionDataError, StoreError
-from .events import Events
-from .serializers import Serializer
-
-if TYPE_CHECKING:
-    from .backends import SessionBackend
-    from .settings import Settings
-
-# Values of these types cannot change in place, so a read of one never needs re-checking.
-_IMMUTABLE = (str, int, float, bool, type(None))
-
-
-@dataclass(frozen=True)
-class SessionContext:
-    """What every session of one middleware shares: built once, read-only."""
-
-    settings: Settings
-    backend: SessionBackend
-    serializer: Serializer
-    clock: Callable[[], float]
-    events: Events
-
-
-@dataclass(frozen=True, slots=True)
-class Pending:
-    """What one save writes, handed to :meth:`SessionBackend.save`."""
-
-    #: The key to save under (a fresh one for a new session).
-    key: str
-    #: True: the key is not in the store yet (new session, or ``cycle_key``).
-    is_new: bool
-    #: Serialized values of the keys to write (every key when ``is_new``).
-    changed: dict[str, str]
-    #: Keys to remove.
-    deleted: frozenset[str]
-    expiry: _lifecycle.Expiry
-    created_at: float
-    expires_at: float
-    #: The cookie's Max-Age; None for a cookie that ends with the browser session.
-    cookie_max_age: int | None
-    #: What the request loaded (serialized) and the store's version of it, if anything.
-    loaded: dict[str, str] | None
-    version: int | None
-    #: A key to delete once this save landed (the key ``cycle_key`` replaced).
-    retired_key: str | None
-    #: The token of the lock held on ``key`` (``SESSION_LOCKING``), if any.
-    lock_token: str | None
-    #: The user the session belongs to, and whether this save sets it (for the per-user index).
-    user_id: str | None
-    user_changed: bool
-    #: Every value, serialized: for back ends that write the whole session.
-    all_data: Callable[[], dict[str, str]]
-
-    def meta(self) -> _lifecycle.Meta:
-        """The bookkeeping stored beside the data."""
-        return _lifecycle.Meta(self.expiry, self.created_at, self.user_id)
+from .errors import StoreError
 
 
 class Session(MutableMapping[str, Any]):
@@ -359,43 +304,20 @@ class Session(MutableMapping[str, Any]):
         """Modified, saving every request, or a value changed in place (checked per key)."""
         if self._data is None:
             return False
-        return self.modified or self._ctx.settings.save_every_request or bool(self._mutated_keys())
-
-    def _mutated_keys(self) -> dict[str, str]:
-        """Values of containers that differ from what was loaded, serialized."""
-        changed = {}
-        for key, value in self._data.items():  # type: ignore[union-attr]  # only called once loaded
-            if key not in self._dirty and key in self._snapshot and not isinstance(value, _IMMUTABLE):
-                text = self._serialize(key, value)
-                if text != self._snapshot[key]:
-                    changed[key] = text
-        return changed
-
-    def _serialize(self, key: str, value: Any) -> str:
-        try:
-            return self._ctx.serializer.dumps(value)
-        except (TypeError, ValueError) as exc:
-            raise SessionDataError(key, str(exc)) from exc
-
-    def _serialize_all(self) -> dict[str, str]:
-        return {key: self._serialize(key, value) for key, value in self._data.items()}  # type: ignore[union-attr]
+        if self.modified or self._ctx.settings.save_every_request:
+            return True
+        return bool(_changes.mutated(self._ctx.serializer.dumps, self._data, self._snapshot, self._dirty))
 
     def _pending(self, now: float) -> Pending:
         """Everything one save writes; raises SessionDataError before anything is written."""
-        data = self._load()
+        data, dumps = self._load(), self._ctx.serializer.dumps
         key, is_new = self._key, self._key_is_new
         if key is None:
             key, is_new = _lifecycle.new_session_key(), True
         if is_new:
-            changed = self._serialize_all()
-            deleted: frozenset[str] = frozenset()
+            changed, deleted = _changes.serialize_all(dumps, data), frozenset[str]()
         else:
-            changed = self._mutated_keys()
-            for name in self._dirty:
-                text = self._serialize(name, data[name])
-                if text != self._snapshot.get(name):
-                    changed[name] = text
-            deleted = frozenset(self._snapshot.keys() - data.keys())
+            changed, deleted = _changes.changes(dumps, data, self._snapshot, self._dirty)
         settings, deadline = self._ctx.settings, self._deadline()
         browser_close = _lifecycle.expire_at_browser_close(self._expiry, settings.expire_at_browser_close)
         max_age = None if browser_close else _lifecycle.expiry_age(self._expiry, now, settings.cookie_age, deadline)
@@ -404,7 +326,8 @@ class Session(MutableMapping[str, Any]):
                        expires_at=_lifecycle.expires_at(self._expiry, now, settings.cookie_age, deadline),
                        loaded=None if is_new else self._snapshot, version=self._version,
                        retired_key=self._retired_key, lock_token=self._lock_token_for(key, is_new),
-                       user_id=self._user_id, user_changed=self._user_changed, all_data=self._serialize_all)
+                       user_id=self._user_id, user_changed=self._user_changed,
+                       all_data=lambda: _changes.serialize_all(dumps, data))
 
     def _lock_token_for(self, key: str, is_new: bool) -> str | None:
         if self._lock is None or is_new or self._lock[0] != key:
@@ -432,11 +355,7 @@ class Session(MutableMapping[str, Any]):
         """Record that ``pending`` landed: later changes are measured from here."""
         self._key, self._key_is_new, self._retired_key = pending.key, False, None
         self._expires_at, self._user_changed = pending.expires_at, False
-        if pending.is_new:
-            self._snapshot = dict(pending.changed)
-        else:
-            kept = {key: text for key, text in self._snapshot.items() if key not in pending.deleted}
-            self._snapshot = {**kept, **pending.changed}
+        self._snapshot = _changes.after_save(self._snapshot, pending.changed, pending.deleted, pending.is_new)
         self._dirty = set()
         self._version = version
         self.modified = False

@@ -14,10 +14,10 @@ from redis.crc import key_slot
 
 from tests import servers
 from wsgisession import _lifecycle
+from wsgisession._pending import Pending
 from wsgisession.backends import Loaded
 from wsgisession.backends.server_side import StoreBackend
 from wsgisession.errors import ConfigurationError, LockLostError, StoreError
-from wsgisession.session import Pending
 from wsgisession.settings import Settings
 from wsgisession.signing import SessionIdSigner
 from wsgisession.stores.base import Change, Record

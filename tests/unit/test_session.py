@@ -8,10 +8,11 @@ import pytest
 
 from wsgisession import SessionDataError
 from wsgisession._commit import commit
+from wsgisession._pending import SessionContext
 from wsgisession.backends.server_side import StoreBackend
 from wsgisession.events import Events
 from wsgisession.serializers import JSONSerializer
-from wsgisession.session import Session, SessionContext
+from wsgisession.session import Session
 from wsgisession.settings import Settings
 from wsgisession.signing import SessionIdSigner
 from wsgisession.stores.memory import MemoryStore

@@ -17,7 +17,7 @@ from .._lifecycle import Expiry
 from ..errors import UnsupportedOperation
 
 if TYPE_CHECKING:
-    from ..session import Pending
+    from .._pending import Pending
 
 
 @dataclass(frozen=True, slots=True)

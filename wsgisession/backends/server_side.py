@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from .. import _lifecycle
-from ..session import Pending
+from .._pending import Pending
 from ..signing import SessionIdSigner
 from ..stores.base import Change, CorruptRecord, IndexesUsers, Locks, PurgesExpired, Record, Store, Touches
 from . import Loaded, Rejected, SessionBackend

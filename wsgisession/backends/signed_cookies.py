@@ -14,8 +14,8 @@ from typing import Any, Protocol
 from itsdangerous import BadData, URLSafeSerializer
 
 from .. import _lifecycle
+from .._pending import Pending
 from ..encryption import CookieCipher, DecryptionError
-from ..session import Pending
 from ..settings import Settings
 from ..signing import CachedKeySigner
 from . import Loaded, Rejected, SessionBackend

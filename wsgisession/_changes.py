@@ -1,0 +1,61 @@
+"""What a save writes: pure functions over a session's data and what was loaded.
+
+Values are compared serialized, key by key, so a save writes only what changed, and a
+list or dict changed in place (``session["cart"].append(x)``) is caught without
+``session.modified = True``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from .errors import SessionDataError
+
+# Values of these types cannot change in place, so a read of one never needs re-checking.
+_IMMUTABLE = (str, int, float, bool, type(None))
+
+Dumps = Callable[[Any], str]
+
+
+def serialize(dumps: Dumps, key: str, value: Any) -> str:
+    """``value`` serialized; SessionDataError naming ``key`` if it cannot be."""
+    try:
+        return dumps(value)
+    except (TypeError, ValueError) as exc:
+        raise SessionDataError(key, str(exc)) from exc
+
+
+def serialize_all(dumps: Dumps, data: Mapping[str, Any]) -> dict[str, str]:
+    """Every value, serialized (for a new session, or a back end that writes it whole)."""
+    return {key: serialize(dumps, key, value) for key, value in data.items()}
+
+
+def mutated(dumps: Dumps, data: Mapping[str, Any], loaded: Mapping[str, str], dirty: set[str]) -> dict[str, str]:
+    """Containers that were loaded, not set again, and now serialize differently."""
+    changed = {}
+    for key, value in data.items():
+        if key not in dirty and key in loaded and not isinstance(value, _IMMUTABLE):
+            text = serialize(dumps, key, value)
+            if text != loaded[key]:
+                changed[key] = text
+    return changed
+
+
+def changes(dumps: Dumps, data: Mapping[str, Any], loaded: Mapping[str, str],
+            dirty: set[str]) -> tuple[dict[str, str], frozenset[str]]:
+    """The values to write (set or changed in place, unchanged ones left out) and the keys deleted."""
+    changed = mutated(dumps, data, loaded, dirty)
+    for key in dirty:
+        text = serialize(dumps, key, data[key])
+        if text != loaded.get(key):
+            changed[key] = text
+    return changed, frozenset(loaded.keys() - data.keys())
+
+
+def after_save(loaded: Mapping[str, str], changed: Mapping[str, str], deleted: frozenset[str],
+               replaced: bool) -> dict[str, str]:
+    """What the store holds for this session once a save of ``changed``/``deleted`` landed."""
+    if replaced:
+        return dict(changed)
+    return {**{key: text for key, text in loaded.items() if key not in deleted}, **changed}
