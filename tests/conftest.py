@@ -16,13 +16,13 @@ import pytest
 from tests import servers
 
 #: Fixtures shared by several test folders (memcached_url: a memcached of the tests' own).
-pytest_plugins = ["tests.private_redis", "tests.memcached_server"]
+pytest_plugins = ["tests.private_redis", "tests.memcached_server", "tests.redis_topologies"]
 
 SECRET = "test-secret-key-0123456789abcdef"
 
 #: Every engine configuration; the ones after the first six add real SQL servers.
 ENGINE_IDS = ["db", "cache", "cached_db", "file", "signed_cookies", "redis",
-              "cache-redis", "db-postgres", "db-mariadb", "cache-memcached"]
+              "cache-redis", "db-postgres", "db-mariadb", "cache-memcached", "redis-cluster", "redis-sentinel"]
 #: The configurations whose data lives in a server-side store.
 STORE_IDS = [engine_id for engine_id in ENGINE_IDS if engine_id != "signed_cookies"]
 
@@ -68,6 +68,9 @@ def engine_settings_factory(tmp_path: Path,
             settings.update(SESSION_CACHE_URL=servers.REDIS_URL, SESSION_REDIS_PREFIX=prefix)
         if engine_id == "cache-memcached":
             settings.update(SESSION_CACHE_URL=request.getfixturevalue("memcached_url"), SESSION_REDIS_PREFIX=prefix)
+        if engine_id in ("redis-cluster", "redis-sentinel"):  # servers of the test session's own
+            topology = request.getfixturevalue(engine_id.replace("-", "_"))
+            settings.update(topology.settings, SESSION_REDIS_PREFIX=prefix)
         if engine_id == "file":
             folder = tmp_path / f"sessions-{unique}"
             folder.mkdir()

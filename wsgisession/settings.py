@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import os
 import re
 import tempfile
 from collections.abc import Callable, Mapping
@@ -18,6 +19,9 @@ _DOTTED_PATH = re.compile(r"[A-Za-z_][\w.]*[.:][A-Za-z_]\w*")
 # RFC 6265 cookie-name token: no separators, controls or spaces.
 _COOKIE_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _SAMESITE = {"strict": "Strict", "lax": "Lax", "none": "None"}
+#: SESSION_REDIS_URL schemes, as wsgisession.stores.redis_client builds them.
+REDIS_SCHEMES = ("redis", "rediss", "unix", "redis+sentinel", "redis+cluster", "rediss+cluster")
+_HOST_PORT = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[\w.-]+):\d{1,5}")
 
 
 @dataclass(frozen=True)
@@ -60,10 +64,19 @@ class Settings:
     cache_url: str = "memory://"
     #: SESSION_FILE_PATH: the folder of the file engine (the system temp dir by default).
     file_path: str = tempfile.gettempdir()
-    #: SESSION_REDIS_URL, or built from the seed-era SESSION_REDIS_HOST/PORT/DB/PASSWORD.
+    #: SESSION_REDIS_URL, or built from SESSION_REDIS_SENTINELS and _SENTINEL_MASTER or the seed-era
+    #: SESSION_REDIS_HOST/PORT/DB/PASSWORD; SESSION_REDIS_CLUSTER makes it a redis+cluster:// URL.
     redis_url: str | None = None
     #: SESSION_REDIS_PREFIX
     redis_prefix: str = "session"
+    #: SESSION_REDIS_SOCKET_TIMEOUT: seconds to wait for a Redis reply.
+    redis_socket_timeout: float = 3.0
+    #: SESSION_REDIS_CONNECT_TIMEOUT: seconds to wait for a connection to Redis.
+    redis_connect_timeout: float = 2.0
+    #: SESSION_REDIS_MAX_CONNECTIONS: connections a worker's Redis client opens at most, per server.
+    redis_max_connections: int = 50
+    #: SESSION_REDIS_SSL_CA_CERTS: PEM file of the CAs of rediss:// servers (the system's by default).
+    redis_ssl_ca_certs: str | None = None
     #: SESSION_TOUCH_INTERVAL: a read renews the idle expiry at most this often (seconds).
     touch_interval: int = 60
     #: SESSION_LOCKING: requests of one session load-modify-save one after another.
@@ -193,6 +206,31 @@ def _db_number(value: Any) -> int:
     return int(value)
 
 
+def _redis_url(value: Any) -> str:
+    _check(isinstance(value, str) and value.partition("://")[0].lower() in REDIS_SCHEMES,
+           f"a URL starting with {' or '.join(s + '://' for s in REDIS_SCHEMES)}")
+    return str(value)
+
+
+def _host_ports(value: Any) -> tuple[str, ...]:
+    _check(isinstance(value, (list, tuple)) and bool(value)
+           and all(isinstance(item, str) and _HOST_PORT.fullmatch(item) for item in value),
+           'a non-empty list of "host:port" strings')
+    return tuple(value)
+
+
+def _connection_count(value: Any) -> int:
+    _check(isinstance(value, int) and not isinstance(value, bool) and value > 0, "a positive int (connections)")
+    return int(value)
+
+
+def _ca_file(value: Any) -> str | None:
+    if value is None:
+        return None
+    _check(isinstance(value, str) and os.path.isfile(value), "the path of a PEM file of CA certificates")
+    return str(value)
+
+
 #: settings key -> (Settings field, parser). Keys without a field are folded in by _fold_redis.
 _TABLE: dict[str, tuple[str | None, Callable[[Any], Any]]] = {
     "SECRET_KEY": ("secret_key", _secret),
@@ -213,8 +251,12 @@ _TABLE: dict[str, tuple[str | None, Callable[[Any], Any]]] = {
     "SESSION_DB_TABLE": ("db_table", _text),
     "SESSION_CACHE_URL": ("cache_url", _url("memory", "redis", "rediss", "memcached")),
     "SESSION_FILE_PATH": ("file_path", _text),
-    "SESSION_REDIS_URL": ("redis_url", _optional(_url("redis", "rediss", "unix"))),
+    "SESSION_REDIS_URL": ("redis_url", _optional(_redis_url)),
     "SESSION_REDIS_PREFIX": ("redis_prefix", _text),
+    "SESSION_REDIS_SOCKET_TIMEOUT": ("redis_socket_timeout", _positive_seconds),
+    "SESSION_REDIS_CONNECT_TIMEOUT": ("redis_connect_timeout", _positive_seconds),
+    "SESSION_REDIS_MAX_CONNECTIONS": ("redis_max_connections", _connection_count),
+    "SESSION_REDIS_SSL_CA_CERTS": ("redis_ssl_ca_certs", _ca_file),
     "SESSION_TOUCH_INTERVAL": ("touch_interval", _non_negative_int),
     "SESSION_LOCKING": ("locking", _bool),
     "SESSION_LOCK_TIMEOUT": ("lock_timeout", _positive_seconds),
@@ -224,6 +266,9 @@ _TABLE: dict[str, tuple[str | None, Callable[[Any], Any]]] = {
     "SESSION_REDIS_PORT": (None, _optional(_port)),
     "SESSION_REDIS_DB": (None, _optional(_db_number)),
     "SESSION_REDIS_PASSWORD": (None, _optional(_text)),
+    "SESSION_REDIS_SENTINELS": (None, _optional(_host_ports)),
+    "SESSION_REDIS_SENTINEL_MASTER": (None, _optional_text),
+    "SESSION_REDIS_CLUSTER": (None, _bool),
 }
 
 #: Every key the settings dict may hold.
@@ -260,18 +305,56 @@ def _parse(mapping: Mapping[str, Any]) -> Settings:
 
 
 def _fold_redis(seed: dict[str, Any], values: dict[str, Any], problems: list[SettingProblem]) -> None:
-    """Turn the seed-era SESSION_REDIS_HOST/PORT/DB/PASSWORD keys into a URL."""
-    if not any(value is not None for value in seed.values()):
-        return
+    """Turn the keys without a field (seed-era SESSION_REDIS_HOST/…, Sentinels, Cluster) into SESSION_REDIS_URL."""
+    given = {key for key, value in seed.items() if value is not None and value is not False}
+    if given & {"SESSION_REDIS_SENTINELS", "SESSION_REDIS_SENTINEL_MASTER"}:
+        _fold_sentinels(seed, values, problems)
+    elif given - {"SESSION_REDIS_CLUSTER"}:
+        _fold_seed(seed, values, problems)
+    if seed.get("SESSION_REDIS_CLUSTER"):
+        _fold_cluster(values, problems)
+
+
+def _fold_seed(seed: dict[str, Any], values: dict[str, Any], problems: list[SettingProblem]) -> None:
     if values.get("redis_url"):
         problems.append(SettingProblem("SESSION_REDIS_URL", "either a URL or SESSION_REDIS_HOST and friends, not both",
                                        "both"))
         return
     host = seed.get("SESSION_REDIS_HOST") or "127.0.0.1"
-    password = seed.get("SESSION_REDIS_PASSWORD")
-    auth = f":{quote(password, safe='')}@" if password else ""
     port, db = seed.get("SESSION_REDIS_PORT") or 6379, seed.get("SESSION_REDIS_DB") or 0
-    values["redis_url"] = f"redis://{auth}{host}:{port}/{db}"
+    values["redis_url"] = f"redis://{_auth(seed)}{host}:{port}/{db}"
+
+
+def _fold_sentinels(seed: dict[str, Any], values: dict[str, Any], problems: list[SettingProblem]) -> None:
+    """SESSION_REDIS_SENTINELS and _SENTINEL_MASTER, with the seed-era _PASSWORD and _DB if given."""
+    sentinels, master = seed.get("SESSION_REDIS_SENTINELS"), seed.get("SESSION_REDIS_SENTINEL_MASTER")
+    clashes = [key for key in ("SESSION_REDIS_HOST", "SESSION_REDIS_PORT") if seed.get(key) is not None]
+    clashes += ["SESSION_REDIS_URL"] if values.get("redis_url") else []
+    for key in clashes:
+        problems.append(SettingProblem(key, "no value with SESSION_REDIS_SENTINELS (the Sentinels name the master)",
+                                       "a value"))
+    if not sentinels or not master:
+        missing = "SESSION_REDIS_SENTINEL_MASTER" if sentinels else "SESSION_REDIS_SENTINELS"
+        problems.append(SettingProblem(missing, "SESSION_REDIS_SENTINELS and _SENTINEL_MASTER together", "none"))
+    elif not clashes:
+        values["redis_url"] = (f"redis+sentinel://{_auth(seed)}{','.join(sentinels)}/{quote(master, safe='')}"
+                               f"/{seed.get('SESSION_REDIS_DB') or 0}")
+
+
+def _fold_cluster(values: dict[str, Any], problems: list[SettingProblem]) -> None:
+    """SESSION_REDIS_CLUSTER: the redis:// or rediss:// URL names one node of a Redis Cluster."""
+    scheme, _, rest = (values.get("redis_url") or "").partition("://")
+    if scheme.lower() in ("redis", "rediss"):
+        values["redis_url"] = f"{scheme.lower()}+cluster://{rest}"
+    elif scheme.lower() not in ("redis+cluster", "rediss+cluster"):
+        problems.append(SettingProblem("SESSION_REDIS_CLUSTER", "True only with a redis:// or rediss:// "
+                                       "SESSION_REDIS_URL (or SESSION_REDIS_HOST) naming a node of the Cluster",
+                                       "True"))
+
+
+def _auth(seed: dict[str, Any]) -> str:
+    password = seed.get("SESSION_REDIS_PASSWORD")
+    return f":{quote(password, safe='')}@" if password else ""
 
 
 def _cross_checks(settings: Settings) -> list[SettingProblem]:

@@ -29,9 +29,12 @@ def stored_text(settings: dict[str, Any], middleware: SessionMiddleware) -> str:
     if "SESSION_REDIS_PREFIX" in settings:
         import redis
 
-        client = redis.Redis.from_url(servers.REDIS_URL, decode_responses=True)
+        client: Any = redis.Redis.from_url(servers.REDIS_URL, decode_responses=True)
+        if settings.get("SESSION_REDIS_CLUSTER") or settings.get("SESSION_REDIS_SENTINELS"):
+            client = middleware.backend.store.client  # type: ignore[attr-defined]  # the topology's own servers
         for name in client.scan_iter(match=f"{settings['SESSION_REDIS_PREFIX']}*"):
-            parts += [name, repr(client.hgetall(name) if client.type(name) == "hash" else client.dump(name))]
+            kind = client.type(name)
+            parts += [str(name), repr(client.hgetall(name) if kind in ("hash", b"hash") else client.dump(name))]
     if settings.get("SESSION_CACHE_URL", "").startswith("memcached://"):
         from tests.memcached_server import memcached_items
 

@@ -14,7 +14,8 @@ sessions that expired, were deleted or changed hands are skipped (and pruned).
 On Redis Cluster the index and the records live in different slots, so no
 script may update both: the record's script says when the index is due
 (:data:`INDEX_DUE_LUA`), and the store then updates the index in a second command.
-Needs Redis 7 (``PEXPIREAT … NX``/``GT``).
+The pipelines below mix slots: they are not transactions, so a RedisCluster
+pipeline may split them per node. Needs Redis 7 (``PEXPIREAT … NX``/``GT``).
 """
 
 from __future__ import annotations
@@ -29,21 +30,21 @@ if TYPE_CHECKING:
 #: touched on every request extends its owner's index about once per this period.
 INDEX_MARGIN = 24 * 3600.0
 
-# Part of the record scripts (save, touch), before the record's PEXPIREAT: an
-# expire-at in the past deletes the key, and an HSET after it would bring it back.
-# owner: the new owner's digest ('' keeps the owner); expire_ms: the record's new
-# expire-at; until_ms: that plus INDEX_MARGIN. Returns 1, or {owner, until_ms} when
-# the owner's index must (again) hold the record until until_ms.
+# Part of the record scripts (save, touch); calls no command. owner: the new owner's
+# digest ('' keeps the owner); known, known_until: the record's usr and usr_until
+# (false for none); expire_ms: the record's new expire-at; until_ms: that plus
+# INDEX_MARGIN. Returns false, or {owner, until_ms} when the owner's index must
+# (again) hold the record until until_ms: the script then writes them to usr and
+# usr_until, before the record's PEXPIREAT (an expire-at in the past deletes the
+# key, and an HSET after it would bring it back), and returns them.
 INDEX_DUE_LUA = """
-local function index_due(key, owner, expire_ms, until_ms)
+local function index_due(owner, known, known_until, expire_ms, until_ms)
   if owner == '' then
-    local known = redis.call('HMGET', key, 'usr', 'usr_until')
-    if not known[1] or tonumber(expire_ms) <= (tonumber(known[2]) or 0) then
-      return 1
+    if not known or tonumber(expire_ms) <= (tonumber(known_until) or 0) then
+      return false
     end
-    owner = known[1]
+    owner = known
   end
-  redis.call('HSET', key, 'usr', owner, 'usr_until', until_ms)
   return {owner, until_ms}
 end
 """
@@ -118,10 +119,11 @@ class UserIndex:
         if not doomed:
             return 0
         # EVAL, not a registered script: redis-py checks a pipeline's scripts with an extra
-        # SCRIPT EXISTS round trip. SREM, not DEL: an id added meanwhile stays.
+        # SCRIPT EXISTS round trip; sent as a plain command, as RedisCluster's pipelines have
+        # no eval() (they route it by its key). SREM, not DEL: an id added meanwhile stays.
         pipe = self._store.client.pipeline(transaction=False)
         for record_id in doomed:
-            pipe.eval(_DELETE_OWNED_SCRIPT, 1, self._store.key(record_id), digest)
+            pipe.execute_command("EVAL", _DELETE_OWNED_SCRIPT, 1, self._store.key(record_id), digest)
         pipe.srem(index, *doomed)
         removed: list[Any] = pipe.execute()
         return sum(int(count) for count in removed[:-1])

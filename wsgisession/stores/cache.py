@@ -29,9 +29,8 @@ def _memory(settings: Settings) -> Store:
 def _redis(settings: Settings) -> Store:
     # Imported here so that a memory:// cache never imports redis-py.
     from .redis import RedisStore
-    from .redis_client import client_from_url
 
-    return RedisStore(client_from_url(settings.cache_url), settings.redis_prefix)
+    return RedisStore.from_settings(settings, settings.cache_url)
 
 
 def _memcached(settings: Settings) -> Store:
@@ -46,6 +45,9 @@ CACHES: dict[str, Callable[[Settings], Store]] = {
     "memory": _memory,
     "redis": _redis,
     "rediss": _redis,
+    "redis+sentinel": _redis,
+    "redis+cluster": _redis,
+    "rediss+cluster": _redis,
     "memcached": _memcached,
 }
 

@@ -43,11 +43,12 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Literal
 
 import redis
+from redis.exceptions import RedisClusterException
 
 from ..errors import ConfigurationError, LockLostError, LockTimeoutError, SettingProblem, StoreError
 from ._redis_users import INDEX_DUE_LUA, INDEX_MARGIN, UserIndex, user_digest
 from .base import Change, CorruptRecord, Record, Tombstone
-from .redis_client import client_from_url
+from .redis_client import ClientOptions, RedisClient, client_from_url
 
 if TYPE_CHECKING:
     from ..settings import Settings
@@ -71,31 +72,42 @@ end
 # KEYS: the hash, the lock. ARGV: create, replace, meta, exp, expire-at in ms, the
 # lock token ('' for none), the number of data fields to set, the owner's digest
 # ('' keeps the owner), the owner index's expire-at in ms, then the field/value
-# pairs, then the fields to delete. Returns 0 (no record), -1 (lock lost), else
-# what index_due returns. A replace keeps the owner: only Change.user_id changes it.
+# pairs, then the fields to delete. Returns 0 (no record), -1 (lock lost), else 1
+# or what index_due returns. A replace keeps the owner (only Change.user_id changes
+# it) and starts ver again at 1. Every record has ver, so EXISTS runs only for a new
+# key: a save is HMGET, HSET, PEXPIREAT (and EXISTS if new, DEL if replaced, HDEL if
+# keys were deleted), the bookkeeping and the first ~500 keys in one HSET.
 _SAVE_SCRIPT = _BATCHED + INDEX_DUE_LUA + """
 local key = KEYS[1]
 if ARGV[6] ~= '' and redis.call('GET', KEYS[2]) ~= ARGV[6] then
   return -1
 end
-if ARGV[1] == '0' and redis.call('EXISTS', key) == 0 then
-  return 0
-end
-if ARGV[2] == '1' then
-  local owner = redis.call('HMGET', key, 'usr', 'usr_until')
-  redis.call('DEL', key)
-  if owner[1] then
-    redis.call('HSET', key, 'usr', owner[1], 'usr_until', owner[2] or '0')
+local known = redis.call('HMGET', key, 'ver', 'usr', 'usr_until')
+if not known[1] and redis.call('EXISTS', key) == 0 then
+  if ARGV[1] == '0' then
+    return 0
   end
+elseif ARGV[2] == '1' then
+  redis.call('DEL', key)
+  known[1] = false
+end
+local ver = (tonumber(known[1]) or 0) + 1
+local due = index_due(ARGV[8], known[2], known[3], ARGV[5], ARGV[9])
+if due then
+  known[2], known[3] = due[1], due[2]
 end
 local first_deleted = 10 + 2 * tonumber(ARGV[7])
 batched('HDEL', key, first_deleted, #ARGV)
-batched('HSET', key, 10, first_deleted - 1)
-redis.call('HSET', key, 'meta', ARGV[3], 'exp', ARGV[4])
-redis.call('HINCRBY', key, 'ver', 1)
-local due = index_due(key, ARGV[8], ARGV[5], ARGV[9])
+local last = math.min(first_deleted - 1, 999)
+if known[2] and (due or ARGV[2] == '1') then
+  redis.call('HSET', key, 'meta', ARGV[3], 'exp', ARGV[4], 'ver', ver, 'usr', known[2], 'usr_until',
+             known[3] or '0', unpack(ARGV, 10, last))
+else
+  redis.call('HSET', key, 'meta', ARGV[3], 'exp', ARGV[4], 'ver', ver, unpack(ARGV, 10, last))
+end
+batched('HSET', key, last + 1, first_deleted - 1)
 redis.call('PEXPIREAT', key, ARGV[5])
-return due
+return due or 1
 """
 
 # KEYS: the hash. ARGV: exp, expire-at in ms, the owner index's expire-at in ms.
@@ -104,10 +116,15 @@ _TOUCH_SCRIPT = INDEX_DUE_LUA + """
 if redis.call('EXISTS', KEYS[1]) == 0 then
   return 0
 end
-redis.call('HSET', KEYS[1], 'exp', ARGV[1])
-local due = index_due(KEYS[1], '', ARGV[2], ARGV[3])
+local known = redis.call('HMGET', KEYS[1], 'usr', 'usr_until')
+local due = index_due('', known[1], known[2], ARGV[2], ARGV[3])
+if due then
+  redis.call('HSET', KEYS[1], 'exp', ARGV[1], 'usr', due[1], 'usr_until', due[2])
+else
+  redis.call('HSET', KEYS[1], 'exp', ARGV[1])
+end
 redis.call('PEXPIREAT', KEYS[1], ARGV[2])
-return due
+return due or 1
 """
 
 # KEYS: the hash, the lock. ARGV: token, lease in ms. Returns 1 (taken), 0 (held by another), -1 (no record).
@@ -169,12 +186,14 @@ class RedisStore:
 
     Every method is one round trip (``acquire`` one per attempt; a save or touch that
     updates the user's index two, see :mod:`._redis_users`) and raises
-    :class:`StoreError` for a Redis failure (unreachable, timed out, refused); the
-    message never holds session data. ``client`` may be built with or without
-    ``decode_responses``.
+    :class:`StoreError` for a Redis failure (unreachable, timed out, refused, a
+    fail-over under way); the message never holds session data. ``client`` is a
+    :class:`redis.Redis` (a Sentinel's ``master_for`` one too) or a
+    :class:`redis.cluster.RedisCluster`, built with or without ``decode_responses``;
+    after a fail-over it finds the new master itself, so the store needs no rebuilding.
     """
 
-    def __init__(self, client: redis.Redis, prefix: str = "session") -> None:  # type: ignore[type-arg,unused-ignore]
+    def __init__(self, client: RedisClient, prefix: str = "session") -> None:
         self.client = client
         self.prefix = prefix
         self._save_script = client.register_script(_SAVE_SCRIPT)
@@ -187,11 +206,19 @@ class RedisStore:
         self._users = UserIndex(self)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> RedisStore:
-        """A store on ``SESSION_REDIS_URL`` under ``SESSION_REDIS_PREFIX``; no URL is an error."""
-        if not settings.redis_url:
+    def from_settings(cls, settings: Settings, url: str | None = None) -> RedisStore:
+        """A store on ``url`` (``SESSION_REDIS_URL`` by default) under ``SESSION_REDIS_PREFIX``.
+
+        The client connects as the ``SESSION_REDIS_*`` options say. No URL is a
+        :class:`ConfigurationError`; a Cluster that cannot be reached to read its slot
+        map, a :class:`StoreError` (other clients connect on first use).
+        """
+        url = url or settings.redis_url
+        if not url:
             raise ConfigurationError([SettingProblem("SESSION_REDIS_URL", "a Redis URL for the redis engine", "none")])
-        return cls(client_from_url(settings.redis_url), settings.redis_prefix)
+        with _errors("connect"):
+            client = client_from_url(url, ClientOptions.from_settings(settings))
+        return cls(client, settings.redis_prefix)
 
     def key(self, record_id: str) -> str:
         """The Redis key of the hash that holds ``record_id``, hash-tagged with the record id."""
@@ -335,6 +362,8 @@ def _text(value: bytes | str) -> str:
 def _errors(operation: str) -> Iterator[None]:
     try:
         yield
-    except redis.RedisError as exc:
-        # redis-py's messages name the server and the failure, never the values sent.
+    except (redis.RedisError, RedisClusterException) as exc:
+        # redis-py's messages name the server and the failure, never the values sent (nor
+        # a password). The client stays usable: a Sentinel or Cluster client finds the new
+        # master on a later command.
         raise StoreError("redis", operation, f"{type(exc).__name__}: {exc}") from exc
