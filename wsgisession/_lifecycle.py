@@ -107,7 +107,10 @@ def decode_meta(text: str) -> Meta:
         raise ValueError("session metadata is not an object with a creation time")
     expiry: Expiry = None
     if isinstance(fields.get("t"), (int, float)):
-        expiry = datetime.fromtimestamp(fields["t"], UTC)
+        try:
+            expiry = datetime.fromtimestamp(fields["t"], UTC)
+        except (OverflowError, OSError) as exc:  # a deadline no calendar holds: corrupted
+            raise ValueError(f"session deadline out of range: {exc}") from None
     elif isinstance(fields.get("a"), int) and fields["a"] >= 0:
         expiry = fields["a"]
     user_id = fields.get("u")
