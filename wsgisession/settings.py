@@ -3,27 +3,17 @@
 from __future__ import annotations
 
 import difflib
-import os
-import re
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+from . import _setting_parsers as parse
 from .errors import ConfigurationError, SettingProblem
 
+
 #: Engines known by name; anything else must be a dotted path ("pkg.module.Class").
-ENGINE_NAMES = ("db", "cache", "cached_db", "file", "signed_cookies", "redis")
-_DOTTED_PATH = re.compile(r"[A-Za-z_][\w.]*[.:][A-Za-z_]\w*")
-# RFC 6265 cookie-name token: no separators, controls or spaces.
-_COOKIE_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-_SAMESITE = {"strict": "Strict", "lax": "Lax", "none": "None"}
-#: SESSION_REDIS_URL schemes, as wsgisession.stores.redis_client builds them.
-REDIS_SCHEMES = ("redis", "rediss", "unix", "redis+sentinel", "redis+cluster", "rediss+cluster")
-_HOST_PORT = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[\w.-]+):\d{1,5}")
-
-
 @dataclass(frozen=True)
 class Settings:
     """Validated settings; build with :meth:`from_mapping`. Field docs give the dict keys."""
@@ -94,181 +84,44 @@ class Settings:
         return _parse(mapping or {})
 
 
-# --- parsers: each returns the parsed value or raises _Invalid(expected) --------------
-
-
-class _Invalid(Exception):
-    def __init__(self, expected: str) -> None:
-        self.expected = expected
-
-
-def _check(ok: bool, expected: str) -> None:
-    if not ok:
-        raise _Invalid(expected)
-
-
-def _bool(value: Any) -> bool:
-    _check(isinstance(value, bool), "True or False")
-    return bool(value)
-
-
-def _positive_int(value: Any) -> int:
-    _check(isinstance(value, int) and not isinstance(value, bool) and value > 0, "a positive int (seconds)")
-    return int(value)
-
-
-def _non_negative_int(value: Any) -> int:
-    _check(isinstance(value, int) and not isinstance(value, bool) and value >= 0, "an int >= 0 (seconds)")
-    return int(value)
-
-
-def _positive_seconds(value: Any) -> float:
-    _check(isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0, "a number > 0 (seconds)")
-    return float(value)
-
-
-def _text(value: Any) -> str:
-    _check(isinstance(value, str) and value != "", "a non-empty string")
-    return str(value)
-
-
-def _optional_text(value: Any) -> str | None:
-    return None if value is None else _text(value)
-
-
-def _secret(value: Any) -> str | None:
-    if value is None:
-        return None
-    _check(isinstance(value, str) and len(value) >= 16, "a string of at least 16 characters")
-    return str(value)
-
-
-def _secret_list(value: Any) -> tuple[str, ...]:
-    _check(isinstance(value, (list, tuple)), "a list of secret strings")
-    return tuple(_text(item) for item in value)
-
-
-def _engine(value: Any) -> str:
-    _check(isinstance(value, str) and (value in ENGINE_NAMES or bool(_DOTTED_PATH.fullmatch(value))),
-           f"one of {', '.join(ENGINE_NAMES)} or a dotted path to a store class")
-    return str(value)
-
-
-def _serializer(value: Any) -> str:
-    _check(isinstance(value, str) and (value == "json" or bool(_DOTTED_PATH.fullmatch(value))),
-           '"json" or a dotted path to a serializer class')
-    return str(value)
-
-
-def _cookie_name(value: Any) -> str:
-    _check(isinstance(value, str) and bool(_COOKIE_NAME.fullmatch(value)), "a cookie name (letters, digits, -_.)")
-    return str(value)
-
-
-def _cookie_path(value: Any) -> str:
-    _check(isinstance(value, str) and value.startswith("/"), 'a path starting with "/"')
-    return str(value)
-
-
-def _samesite(value: Any) -> str | None:
-    if value is None:
-        return None
-    _check(isinstance(value, str) and value.lower() in _SAMESITE, '"Strict", "Lax", "None" or None')
-    return _SAMESITE[value.lower()]
-
-
-def _url(*schemes: str) -> Callable[[Any], str]:
-    def parse(value: Any) -> str:
-        _check(isinstance(value, str) and value.split(":", 1)[0].split("+", 1)[0] in schemes,
-               f"a URL starting with {' or '.join(s + '://' for s in schemes)}")
-        return str(value)
-    return parse
-
-
-def _one_of(*choices: str) -> Callable[[Any], str]:
-    def parse(value: Any) -> str:
-        _check(value in choices, " or ".join(repr(choice) for choice in choices))
-        return str(value)
-    return parse
-
-
-def _optional(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    return lambda value: None if value is None else parse(value)
-
-
-def _port(value: Any) -> int:
-    _check(isinstance(value, int) and not isinstance(value, bool) and 0 < value < 65536, "a port number")
-    return int(value)
-
-
-def _db_number(value: Any) -> int:
-    _check(isinstance(value, int) and not isinstance(value, bool) and value >= 0, "a Redis database number")
-    return int(value)
-
-
-def _redis_url(value: Any) -> str:
-    _check(isinstance(value, str) and value.partition("://")[0].lower() in REDIS_SCHEMES,
-           f"a URL starting with {' or '.join(s + '://' for s in REDIS_SCHEMES)}")
-    return str(value)
-
-
-def _host_ports(value: Any) -> tuple[str, ...]:
-    _check(isinstance(value, (list, tuple)) and bool(value)
-           and all(isinstance(item, str) and _HOST_PORT.fullmatch(item) for item in value),
-           'a non-empty list of "host:port" strings')
-    return tuple(value)
-
-
-def _connection_count(value: Any) -> int:
-    _check(isinstance(value, int) and not isinstance(value, bool) and value > 0, "a positive int (connections)")
-    return int(value)
-
-
-def _ca_file(value: Any) -> str | None:
-    if value is None:
-        return None
-    _check(isinstance(value, str) and os.path.isfile(value), "the path of a PEM file of CA certificates")
-    return str(value)
-
-
 #: settings key -> (Settings field, parser). Keys without a field are folded in by _fold_redis.
 _TABLE: dict[str, tuple[str | None, Callable[[Any], Any]]] = {
-    "SECRET_KEY": ("secret_key", _secret),
-    "SECRET_KEY_FALLBACKS": ("secret_key_fallbacks", _secret_list),
-    "SESSION_ENGINE": ("engine", _engine),
-    "SESSION_COOKIE_NAME": ("cookie_name", _cookie_name),
-    "SESSION_COOKIE_AGE": ("cookie_age", _positive_int),
-    "SESSION_COOKIE_DOMAIN": ("cookie_domain", _optional_text),
-    "SESSION_COOKIE_PATH": ("cookie_path", _cookie_path),
-    "SESSION_COOKIE_SECURE": ("cookie_secure", _bool),
-    "SESSION_COOKIE_HTTPONLY": ("cookie_httponly", _bool),
-    "SESSION_COOKIE_SAMESITE": ("cookie_samesite", _samesite),
-    "SESSION_COOKIE_ENCRYPT": ("cookie_encrypt", _bool),
-    "SESSION_EXPIRE_AT_BROWSER_CLOSE": ("expire_at_browser_close", _bool),
-    "SESSION_SAVE_EVERY_REQUEST": ("save_every_request", _bool),
-    "SESSION_SERIALIZER": ("serializer", _serializer),
-    "SESSION_DB_URL": ("db_url", _text),
-    "SESSION_DB_TABLE": ("db_table", _text),
-    "SESSION_CACHE_URL": ("cache_url", _url("memory", "redis", "rediss", "memcached")),
-    "SESSION_FILE_PATH": ("file_path", _text),
-    "SESSION_REDIS_URL": ("redis_url", _optional(_redis_url)),
-    "SESSION_REDIS_PREFIX": ("redis_prefix", _text),
-    "SESSION_REDIS_SOCKET_TIMEOUT": ("redis_socket_timeout", _positive_seconds),
-    "SESSION_REDIS_CONNECT_TIMEOUT": ("redis_connect_timeout", _positive_seconds),
-    "SESSION_REDIS_MAX_CONNECTIONS": ("redis_max_connections", _connection_count),
-    "SESSION_REDIS_SSL_CA_CERTS": ("redis_ssl_ca_certs", _ca_file),
-    "SESSION_TOUCH_INTERVAL": ("touch_interval", _non_negative_int),
-    "SESSION_LOCKING": ("locking", _bool),
-    "SESSION_LOCK_TIMEOUT": ("lock_timeout", _positive_seconds),
-    "SESSION_ABSOLUTE_AGE": ("absolute_age", _optional(_positive_int)),
-    "SESSION_STORE_FAILURE": ("store_failure", _one_of("raise", "anonymous")),
-    "SESSION_REDIS_HOST": (None, _optional_text),
-    "SESSION_REDIS_PORT": (None, _optional(_port)),
-    "SESSION_REDIS_DB": (None, _optional(_db_number)),
-    "SESSION_REDIS_PASSWORD": (None, _optional(_text)),
-    "SESSION_REDIS_SENTINELS": (None, _optional(_host_ports)),
-    "SESSION_REDIS_SENTINEL_MASTER": (None, _optional_text),
-    "SESSION_REDIS_CLUSTER": (None, _bool),
+    "SECRET_KEY": ("secret_key", parse.secret),
+    "SECRET_KEY_FALLBACKS": ("secret_key_fallbacks", parse.secret_list),
+    "SESSION_ENGINE": ("engine", parse.engine),
+    "SESSION_COOKIE_NAME": ("cookie_name", parse.cookie_name),
+    "SESSION_COOKIE_AGE": ("cookie_age", parse.positive_int),
+    "SESSION_COOKIE_DOMAIN": ("cookie_domain", parse.optional_text),
+    "SESSION_COOKIE_PATH": ("cookie_path", parse.cookie_path),
+    "SESSION_COOKIE_SECURE": ("cookie_secure", parse.boolean),
+    "SESSION_COOKIE_HTTPONLY": ("cookie_httponly", parse.boolean),
+    "SESSION_COOKIE_SAMESITE": ("cookie_samesite", parse.samesite),
+    "SESSION_COOKIE_ENCRYPT": ("cookie_encrypt", parse.boolean),
+    "SESSION_EXPIRE_AT_BROWSER_CLOSE": ("expire_at_browser_close", parse.boolean),
+    "SESSION_SAVE_EVERY_REQUEST": ("save_every_request", parse.boolean),
+    "SESSION_SERIALIZER": ("serializer", parse.serializer),
+    "SESSION_DB_URL": ("db_url", parse.text),
+    "SESSION_DB_TABLE": ("db_table", parse.text),
+    "SESSION_CACHE_URL": ("cache_url", parse.url("memory", "redis", "rediss", "memcached")),
+    "SESSION_FILE_PATH": ("file_path", parse.text),
+    "SESSION_REDIS_URL": ("redis_url", parse.optional(parse.redis_url)),
+    "SESSION_REDIS_PREFIX": ("redis_prefix", parse.text),
+    "SESSION_REDIS_SOCKET_TIMEOUT": ("redis_socket_timeout", parse.positive_seconds),
+    "SESSION_REDIS_CONNECT_TIMEOUT": ("redis_connect_timeout", parse.positive_seconds),
+    "SESSION_REDIS_MAX_CONNECTIONS": ("redis_max_connections", parse.connection_count),
+    "SESSION_REDIS_SSL_CA_CERTS": ("redis_ssl_ca_certs", parse.ca_file),
+    "SESSION_TOUCH_INTERVAL": ("touch_interval", parse.non_negative_int),
+    "SESSION_LOCKING": ("locking", parse.boolean),
+    "SESSION_LOCK_TIMEOUT": ("lock_timeout", parse.positive_seconds),
+    "SESSION_ABSOLUTE_AGE": ("absolute_age", parse.optional(parse.positive_int)),
+    "SESSION_STORE_FAILURE": ("store_failure", parse.one_of("raise", "anonymous")),
+    "SESSION_REDIS_HOST": (None, parse.optional_text),
+    "SESSION_REDIS_PORT": (None, parse.optional(parse.port)),
+    "SESSION_REDIS_DB": (None, parse.optional(parse.db_number)),
+    "SESSION_REDIS_PASSWORD": (None, parse.optional(parse.text)),
+    "SESSION_REDIS_SENTINELS": (None, parse.optional(parse.host_ports)),
+    "SESSION_REDIS_SENTINEL_MASTER": (None, parse.optional_text),
+    "SESSION_REDIS_CLUSTER": (None, parse.boolean),
 }
 
 #: Every key the settings dict may hold.
@@ -285,10 +138,10 @@ def _parse(mapping: Mapping[str, Any]) -> Settings:
             close = difflib.get_close_matches(str(key), KNOWN_KEYS, n=1)
             problems.append(SettingProblem(str(key), "a known setting", "an unknown key", close[0] if close else None))
             continue
-        attr, parse = entry
+        attr, parser = entry
         try:
-            parsed = parse(raw)
-        except _Invalid as invalid:
+            parsed = parser(raw)
+        except parse.Invalid as invalid:
             shown = "a value of the wrong kind" if "SECRET" in key else repr(raw)
             problems.append(SettingProblem(key, invalid.expected, shown))
             continue
