@@ -37,8 +37,12 @@ def read_session_cookie(header: str | None, name: str) -> str | None:
         for pair in header.split(";"):
             key, _, value = pair.partition("=")
             if key.strip(" \t") == name:
-                return value.strip(" \t")
-        return None
+                value = value.strip(" \t")
+                if " " in value or "\t" in value:
+                    break  # werkzeug skips such a pair: let it read the whole header
+                return value
+        else:
+            return None
     if not header.isascii():
         # WSGI hands over the header's bytes as latin-1; werkzeug's WSGI-level parser
         # raises on bytes that are not UTF-8, so decode leniently here.

@@ -12,7 +12,7 @@ import hmac
 from typing import Any
 
 from itsdangerous import Signer
-from itsdangerous.encoding import want_bytes
+from itsdangerous.encoding import base64_encode, want_bytes
 
 #: Separates session-id signatures from any other use of SECRET_KEY.
 SESSION_ID_SALT = "wsgisession.session_id"
@@ -37,6 +37,14 @@ class CachedKeySigner(Signer):
             derived = _DERIVED[cache_key] = super().derive_key(secret)
         return derived
 
+    def verify_signature(self, value: str | bytes, sig: str | bytes) -> bool:
+        """Only the canonical spelling of a signature: base64 decoding is lenient (padding,
+        unused bits, other alphabets), and a cookie changed that way must not load."""
+        value, sig = want_bytes(value), want_bytes(sig)
+        return any(
+            hmac.compare_digest(base64_encode(self.algorithm.get_signature(self.derive_key(secret), value)), sig)
+            for secret in reversed(self.secret_keys))
+
 
 class SessionIdSigner:
     """Signs session keys for the cookie, so a made-up key is refused without a store call.
@@ -55,24 +63,25 @@ class SessionIdSigner:
 
     def sign(self, key: str) -> str:
         """The cookie value for ``key``: the key, a dot, and its HMAC-SHA256."""
-        digest = hmac.digest(self._signing_key, key.encode("ascii"), "sha256")
-        return f"{key}.{base64.urlsafe_b64encode(digest).rstrip(b'=').decode('ascii')}"
+        return f"{key}.{_encode(hmac.digest(self._signing_key, key.encode('ascii'), 'sha256')).decode('ascii')}"
 
     def unsign(self, value: str) -> str | None:
         """The key inside a cookie value, or None if the signature does not check out."""
         key, dot, signature = value.rpartition(".")
         if not dot or len(signature) != _SIGNATURE_LENGTH or not value.isascii():
             return None
-        try:
-            expected = base64.urlsafe_b64decode(signature + "=")
-        except ValueError:
-            return None
-        message = key.encode("ascii")
+        message, given = key.encode("ascii"), signature.encode("ascii")
         for secret in self._verifying_keys:
-            if hmac.compare_digest(hmac.digest(secret, message, "sha256"), expected):
+            # Compared as text in its one canonical spelling (lenient base64 decoding would
+            # accept other spellings of the same signature).
+            if hmac.compare_digest(_encode(hmac.digest(secret, message, "sha256")), given):
                 return key
         return None
 
 
 #: Length of an unpadded URL-safe base64 SHA-256 digest.
 _SIGNATURE_LENGTH = 43
+
+
+def _encode(digest: bytes) -> bytes:
+    return base64.urlsafe_b64encode(digest).rstrip(b"=")
