@@ -65,8 +65,10 @@ class ClientOptions:
     socket_timeout: float = 3.0
     #: Seconds to wait for a TCP (or TLS) connection to be set up (``SESSION_REDIS_CONNECT_TIMEOUT``).
     connect_timeout: float = 2.0
-    #: Connections a client may open, per server (``SESSION_REDIS_MAX_CONNECTIONS``). A command
-    #: that would need one more fails (a ``StoreError``): size it to the worker's threads.
+    #: Connections a client may open, per server (``SESSION_REDIS_MAX_CONNECTIONS``). With one
+    #: server, a command that would need one more waits for a free one (up to the socket
+    #: timeout); behind Sentinels or on a Cluster it fails (a ``StoreError``): size the pool
+    #: to the worker's threads or greenlets there.
     max_connections: int = 50
     #: PEM file of the CAs a TLS server's certificate must chain to; None: the system's
     #: (``SESSION_REDIS_SSL_CA_CERTS``).
@@ -96,8 +98,12 @@ def _retry() -> Retry:
 
 
 def _standalone(url: str, options: ClientOptions) -> RedisClient:
+    # A blocking pool: when every connection is busy (a gevent worker runs many requests
+    # at once), a command waits up to the socket timeout for one instead of failing.
     tls = url.lower().startswith("rediss:")
-    return redis.Redis.from_url(url, retry=_retry(), **options.connection_kwargs(tls))
+    pool = redis.BlockingConnectionPool.from_url(url, timeout=options.socket_timeout, retry=_retry(),
+                                                 **options.connection_kwargs(tls))
+    return redis.Redis(connection_pool=pool)
 
 
 def _sentinel(url: str, options: ClientOptions) -> RedisClient:
