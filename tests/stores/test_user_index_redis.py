@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 import secrets
 import time
-from collections.abc import Iterator
 
 import pytest
 import redis
 
 from tests import servers
+from tests.stores import test_redis
 from tests.stores.test_redis import DEAD_URL, CountingRedis
 from wsgisession.errors import StoreError
 from wsgisession.stores._redis_users import INDEX_MARGIN
@@ -21,17 +21,9 @@ from wsgisession.stores.redis_client import client_from_url
 ODD_USER = "{tenant}:ünïcødé:{}:💥"
 
 
-@pytest.fixture
-def client() -> Iterator[CountingRedis]:
-    counting = CountingRedis(connection_pool=client_from_url(servers.REDIS_URL).connection_pool)
-    counting.commands = []
-    yield counting
-    counting.connection_pool.disconnect()
-
-
-@pytest.fixture
-def store(client: CountingRedis, redis_prefix: str) -> RedisStore:
-    return RedisStore(client, redis_prefix)
+# A store on a command-counting client of the shared Redis: test_redis's fixtures.
+client = test_redis.client
+store = test_redis.store
 
 
 def login(store: RedisStore, user_id: str | None, expires_in: float = 600) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 from sqlalchemy.schema import CreateTable
 
+from tests.stores import test_sql
 from wsgisession.errors import StoreError
-from wsgisession.settings import Settings
 from wsgisession.stores.base import Change, IndexesUsers
 from wsgisession.stores.sql import SqlStore, session_table
 
@@ -22,20 +22,9 @@ A, B, C, D = (letter * 64 for letter in "abcd")
 WRITE_PATHS = ["guarded", "stale", "unloaded", "recreated"]
 
 
-@pytest.fixture(params=["db", "db-postgres", "db-mariadb"])
-def store(request: pytest.FixtureRequest,
-          engine_settings_factory: Callable[[str], dict[str, Any]]) -> Iterator[SqlStore]:
-    made = SqlStore.from_settings(Settings.from_mapping(engine_settings_factory(request.param)))
-    yield made
-    made.close()
-
-
-@pytest.fixture
-def database(store: SqlStore) -> Iterator[sa.Engine]:
-    """A connection pool of the test's own to the store's database, to look behind its back."""
-    engine = sa.create_engine(store.url)
-    yield engine
-    engine.dispose()
+# The SQL store on SQLite, PostgreSQL and MariaDB, and a look behind its back: test_sql's fixtures.
+store = test_sql.store
+database = test_sql.database
 
 
 def save_new(store: SqlStore, record_id: str, user_id: str | None, expires_in: float = 600) -> None:
