@@ -4,6 +4,8 @@ from __future__ import annotations
 
 Header = tuple[str, str]
 
+PRIVATE: Header = ("Cache-Control", "private")
+
 
 def add_session_headers(headers: list[Header], extra: list[Header]) -> list[Header]:
     """``headers`` with the session's ``extra`` headers added.
@@ -15,14 +17,20 @@ def add_session_headers(headers: list[Header], extra: list[Header]) -> list[Head
     """
     if not extra:
         return headers
-    merged = list(headers)
-    for name, value in extra:
-        if name == "Vary" and _varies_on_cookie(headers):
-            continue
-        merged.append((name, value))
-    if any(name == "Set-Cookie" for name, _ in extra):
-        merged = _private(merged)
-    return merged
+    vary = cache_control = False
+    for name, _ in headers:  # one pass: most responses have neither header
+        lowered = name.lower()
+        if lowered == "vary":
+            vary = True
+        elif lowered == "cache-control":
+            cache_control = True
+    if vary and _varies_on_cookie(headers):
+        extra = [header for header in extra if header[0] != "Vary"]
+    if not any(name == "Set-Cookie" for name, _ in extra):
+        return headers + extra
+    if not cache_control:
+        return [*headers, *extra, PRIVATE]
+    return _private(headers + extra)
 
 
 def _varies_on_cookie(headers: list[Header]) -> bool:

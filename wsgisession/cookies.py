@@ -73,19 +73,31 @@ def delete_cookie_header(settings: Settings) -> tuple[str, str]:
 
 
 def _from_template(settings: Settings, value: str, max_age: int | None, expires: float | None) -> str:
+    templates = _last_templates
+    if templates[0] is not settings:
+        templates = _templates(settings)
     if max_age is None or expires is None:
-        return _template(settings, dated=False).replace(_VALUE, value, 1)
-    header = _template(settings, dated=True).replace(_VALUE, value, 1)
-    header = header.replace(str(_MAX_AGE), str(max_age), 1)
-    return header.replace(_date(int(_EXPIRES_AT)), _date(int(expires)), 1)
+        before, after = templates[1]
+        return before + value + after
+    before, after_value, after_date, after_age = templates[2]
+    return before + value + after_value + _date(int(expires)) + after_date + str(max_age) + after_age
 
 
-@functools.lru_cache(maxsize=16)
-def _template(settings: Settings, *, dated: bool) -> str:
-    """The header werkzeug writes for these settings, with markers for the parts that vary."""
-    if dated:
-        return _dump(settings, _VALUE, _MAX_AGE, _EXPIRES_AT)
-    return _dump(settings, _VALUE, None, None)
+#: The templates of the settings used last: their identity is checked, so no hashing per request.
+_last_templates: tuple[Settings | None, tuple[str, ...], tuple[str, ...]] = (None, (), ())
+
+
+def _templates(settings: Settings) -> tuple[Settings, tuple[str, ...], tuple[str, ...]]:
+    """The header werkzeug writes for these settings, cut where the value, date and max-age go."""
+    global _last_templates
+    # Split at the attribute names too (maxsplit 1), so a path or domain holding a marker's text stays whole.
+    name_is, after = _dump(settings, _VALUE, None, None).split("=" + _VALUE, 1)
+    before, rest = _dump(settings, _VALUE, _MAX_AGE, _EXPIRES_AT).split("=" + _VALUE, 1)
+    after_value, rest = rest.split(f"Expires={_date(int(_EXPIRES_AT))}", 1)
+    after_date, after_age = rest.split(f"Max-Age={_MAX_AGE}", 1)
+    _last_templates = (settings, (name_is + "=", after),
+                       (before + "=", after_value + "Expires=", after_date + "Max-Age=", after_age))
+    return _last_templates
 
 
 @functools.lru_cache(maxsize=4)

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from .._pending import Pending
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # read-only by convention: built per request, and frozen ones build 3x slower
 class Loaded:
     """A session read back from its back end."""
 
