@@ -19,12 +19,11 @@ VARY: Header = ("Vary", "Cookie")
 def commit(session: Session, status: int) -> list[Header]:
     """Save or touch the session if it must be, and return the headers the response needs.
 
-    Called when the application calls ``start_response``. Raises StoreError,
+    Called when the application calls ``start_response``, for a session it used (or
+    for every session with ``SESSION_SAVE_EVERY_REQUEST``). Raises StoreError,
     SessionDataError or CookieTooLargeError before any header is sent. A session
     lock taken for this request is released here, whatever happens.
     """
-    if not session.accessed and not session._ctx.settings.save_every_request:
-        return []
     try:
         return _commit(session, status)
     finally:

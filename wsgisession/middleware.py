@@ -47,6 +47,7 @@ class SessionMiddleware:
         self.settings = Settings.from_mapping(settings)
         self.backend = build_backend(self.settings)
         self.events = Events()
+        self._save_every_request = self.settings.save_every_request
         self._context = SessionContext(self.settings, self.backend, build_serializer(self.settings), clock,
                                        self.events)
 
@@ -72,34 +73,33 @@ class SessionMiddleware:
         session = Session(self._context, environ.get("HTTP_COOKIE"))
         environ[ENVIRON_KEY] = session
         extra: list[tuple[str, str]] | None = None
-        status_code: int | None = None
-        started = False
+        status_line: str | None = None
 
         def session_start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            nonlocal extra, status_code, started
-            status_code = int(status[:3])
+            nonlocal extra, status_line
             if extra is None:
                 extra = []  # set first: a failing commit is not retried by a second call
-                extra = commit(session, status_code)
-            write = start_response(status, add_session_headers(headers, extra), exc_info)
-            started = True
+                if session.accessed or self._save_every_request:
+                    extra = commit(session, int(status[:3]))
+            write = start_response(status, add_session_headers(headers, extra) if extra else headers, exc_info)
+            status_line = status
             return write
 
         try:
             result = self.app(environ, session_start_response)
         except StoreError:
             session._release_lock()
-            if started:  # the server has the headers already: too late for a 503
+            if status_line is not None:  # the server has the headers already: too late for a 503
                 raise
             return _unavailable(start_response)
         except BaseException:
             session._release_lock()
             raise
-        if started and (not session.accessed or type(result) is list):
+        if status_line is not None and (not session.accessed or type(result) is list):
             # Nothing can touch the session any more: no application code runs after this
             # (a list has no close), or it never touched the session before answering.
             return result
-        return _ClosingBody(result, lambda: commit_late(session, status_code))
+        return _ClosingBody(result, lambda: commit_late(session, None if status_line is None else int(status_line[:3])))
 
 
 class _ClosingBody:
