@@ -11,6 +11,8 @@ from ._pending import Pending, SessionContext
 from .backends import Loaded, Rejected
 from .errors import StoreError
 
+_NO_KEYS: frozenset[str] = frozenset()
+
 
 class Session(MutableMapping[str, Any]):
     """A dict-like session, loaded from its back end on first use.
@@ -315,7 +317,7 @@ class Session(MutableMapping[str, Any]):
         if key is None:
             key, is_new = _lifecycle.new_session_key(), True
         if is_new:
-            changed, deleted = _changes.serialize_all(dumps, data), frozenset[str]()
+            changed, deleted = _changes.serialize_all(dumps, data), _NO_KEYS
         else:
             changed, deleted = _changes.changes(dumps, data, self._snapshot, self._dirty)
         settings, deadline = self._ctx.settings, self._deadline()

@@ -27,7 +27,8 @@ COOKIE_SETTINGS = st.builds(
     Settings, secret_key=st.just("x" * 32), cookie_name=st.sampled_from(["sessionid", "__Host-sid", "s"]),
     cookie_domain=st.sampled_from([None, "example.com", ".example.org"]),
     # Paths holding the template's marker texts must stay whole.
-    cookie_path=st.sampled_from(["/", "/app", "/a/b", "/987654321/WSGISESSIONVALUE", "/{x}"]), cookie_secure=st.booleans(), cookie_httponly=st.booleans(),
+    cookie_path=st.sampled_from(["/", "/app", "/a/b", "/987654321/WSGISESSIONVALUE", "/{x}"]),
+    cookie_secure=st.booleans(), cookie_httponly=st.booleans(),
     cookie_samesite=st.sampled_from([None, "Lax", "Strict", "None"]),
 )
 TOKENS = st.text(st.characters(whitelist_categories=[], whitelist_characters="abcXYZ019-_.~!"), max_size=120)
