@@ -20,6 +20,7 @@ import pytest
 from wsgisession.engines import build_backend
 from wsgisession.errors import ConfigurationError, LockLostError, LockTimeoutError, StoreError
 from wsgisession.settings import Settings
+from wsgisession.stores import _file_swap
 from wsgisession.stores.base import Change, CorruptRecord
 from wsgisession.stores.file import FileStore
 
@@ -94,22 +95,28 @@ def test_a_symlink_planted_in_the_folder_is_not_followed(store: FileStore, folde
     assert store.touch(A, time.time() + 3600) is False
     assert store.acquire(A, 10, 0.1) is None
     store.release(A, "0" * 32)
+    assert store.clear_expired(time.time() + 3600) == 0
 
     assert outside.read_bytes() == before
-    assert len([r for r in caplog.records if r.name == "wsgisession.security"]) == 6
+    assert len([r for r in caplog.records if r.name == "wsgisession.security"]) == 7
 
 
 # --- what lands on disk ----------------------------------------------------------------
 
 
-def test_session_files_are_private_and_compact_json(store: FileStore, folder: Path) -> None:
+@pytest.mark.parametrize("can_swap", [True, False], ids=["swapped", "renamed"])
+def test_session_files_are_private_and_compact_json(can_swap: bool, store: FileStore, folder: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    if not can_swap:  # as on macOS, or on a file system without RENAME_EXCHANGE
+        monkeypatch.setattr(_file_swap, "_renameat2", None)
     store.save(A, new({"user": '"bob"'}))
+    store.save(A, edit({"n": "1"}))  # over the existing file
     path = folder / f"wsgisession-{A}"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     content = json.loads(path.read_text())
-    assert content["d"] == {"user": '"bob"'} and content["m"] == '{"c":1}' and content["v"] == 1
+    assert content["d"] == {"user": '"bob"', "n": "1"} and content["m"] == '{"c":2}' and content["v"] == 2
     assert b" " not in path.read_bytes()
-    assert [name for name in os.listdir(folder) if name.startswith(".wsgisession-tmp-")] == []
+    assert [name for name in os.listdir(folder) if not name.startswith(".wsgisession-lock-")] == [path.name]
 
 
 @pytest.mark.parametrize("content", [b"{not json", b"\xff\xfe\x00", b"[]", b'{"m": "", "e": 1, "v": 1}',
