@@ -53,6 +53,8 @@ class Pending:
     #: The user the session belongs to, and whether this save sets it (for the per-user index).
     user_id: str | None
     user_changed: bool
+    #: The cookie value the browser holds for ``key``, if it can be sent again unchanged.
+    reusable_cookie: str | None
     #: Every value, serialized: for back ends that write the whole session.
     all_data: Callable[[], dict[str, str]]
 

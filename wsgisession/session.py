@@ -36,6 +36,7 @@ class Session(MutableMapping[str, Any]):
         "_key_is_new",
         "_lock",
         "_retired_key",
+        "_reusable_cookie",
         "_snapshot",
         "_user_changed",
         "_user_id",
@@ -51,6 +52,8 @@ class Session(MutableMapping[str, Any]):
     _key: str | None
     _key_is_new: bool
     _retired_key: str | None
+    #: The browser's cookie value for ``_key`` while it can be sent again as it is.
+    _reusable_cookie: str | None
     _expiry: _lifecycle.Expiry
     _expires_at: float
     _lock: tuple[str, str] | None
@@ -94,6 +97,7 @@ class Session(MutableMapping[str, Any]):
             self._user_id, self._user_changed = loaded.user_id, False
             self._dirty = set()
             self._key_is_new, self._retired_key = False, None
+            self._reusable_cookie = loaded.reusable_cookie
         return self._data  # type: ignore[return-value]  # set by either branch
 
     def _fetch(self, value: str, now: float) -> Loaded | Rejected:
@@ -128,7 +132,7 @@ class Session(MutableMapping[str, Any]):
 
     def _start_empty(self, now: float) -> None:
         self._data, self._snapshot, self._dirty = {}, {}, set()
-        self._key, self._key_is_new, self._retired_key = None, False, None
+        self._key, self._key_is_new, self._retired_key, self._reusable_cookie = None, False, None, None
         self._expiry, self._created_at, self._version, self._expires_at = None, now, None, 0.0
         self._user_id, self._user_changed = None, False
 
@@ -329,6 +333,7 @@ class Session(MutableMapping[str, Any]):
                        loaded=None if is_new else self._snapshot, version=self._version,
                        retired_key=self._retired_key, lock_token=self._lock_token_for(key, is_new),
                        user_id=self._user_id, user_changed=self._user_changed,
+                       reusable_cookie=None if is_new else self._reusable_cookie,
                        all_data=lambda: _changes.serialize_all(dumps, data))
 
     def _lock_token_for(self, key: str, is_new: bool) -> str | None:
@@ -355,6 +360,8 @@ class Session(MutableMapping[str, Any]):
 
     def _saved(self, pending: Pending, version: int | None = None) -> None:
         """Record that ``pending`` landed: later changes are measured from here."""
+        if pending.is_new:  # the browser's cookie, if any, names another key
+            self._reusable_cookie = None
         self._key, self._key_is_new, self._retired_key = pending.key, False, None
         self._expires_at, self._user_changed = pending.expires_at, False
         self._snapshot = _changes.after_save(self._snapshot, pending.changed, pending.deleted, pending.is_new)

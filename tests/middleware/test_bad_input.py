@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from webtest import TestApp
 
-from tests.conftest import SECRET
+from tests.conftest import SECRET, STORE_IDS
 from tests.middleware.apps import behaviour_app
 from tests.middleware.conftest import MakeClient
 from wsgisession import CookieTooLargeError, SessionMiddleware
@@ -127,3 +127,21 @@ def test_a_store_that_is_down_fails_the_request_clearly_and_is_logged(
     signed = SessionIdSigner(SECRET).sign("A" * 43)
     client.get("/get", extra_environ={"HTTP_COOKIE": f"sessionid={signed}"}, status=503)  # the load fails
     assert middleware.event_counts().store_failures == 2
+
+
+@pytest.mark.parametrize("engine_id", STORE_IDS)
+def test_a_cookie_signed_with_a_fallback_key_is_signed_again_with_the_current_key(
+        engine_settings: dict[str, Any]) -> None:
+    old_key = "the-old-secret-key-0123456789"
+    middleware = SessionMiddleware(behaviour_app, {**engine_settings, "SECRET_KEY_FALLBACKS": [old_key]})
+    client = TestApp(middleware)
+    client.get("/set?user=bob")
+    session_key, _ = SessionIdSigner(SECRET).unsign(client.cookies["sessionid"]) or ("", False)
+    old_cookie = SessionIdSigner(old_key).sign(session_key)
+
+    TestApp(middleware).get("/inc", extra_environ={"HTTP_COOKIE": f"sessionid={old_cookie}"})
+    renewed = TestApp(middleware)
+    response = renewed.get("/inc", extra_environ={"HTTP_COOKIE": f"sessionid={old_cookie}"})
+
+    assert response.json == {"user": "bob", "count": 2}
+    assert renewed.cookies["sessionid"] == SessionIdSigner(SECRET).sign(session_key)

@@ -38,7 +38,7 @@ def cookie_of(client: TestApp) -> dict[str, str]:
 def test_a_request_that_cannot_get_the_lock_in_time_fails_clearly(client: TestApp) -> None:
     client.get("/")
     store = client.app.backend.store
-    key = client.app.backend.signer.unsign(client.cookies["sessionid"])
+    key, _ = client.app.backend.signer.unsign(client.cookies["sessionid"])
     assert key is not None
     record_id = _lifecycle.record_id(key)
     token = store.acquire(record_id, 5, 1)  # held by a worker configured with a longer timeout

@@ -318,7 +318,7 @@ def test_a_cookie_whose_signature_is_spelled_differently_is_refused(world: World
     Not a forgery (it takes the genuine cookie), and it names the same session, but the
     property tests found it as "a changed cookie sees the session". Fix: compare the
     signature as sent with the canonical encoding of the expected one (for signed_cookies,
-    override ``verify_signature`` in ``CachedKeySigner``).
+    in ``HmacSigner``, which signs both).
     """
     spellings = respellings(world.cookies["alice"])
     assert len(spellings) >= 6  # three last characters, padding, spaces, latin-1 (and the alphabet, if - or _)

@@ -38,6 +38,8 @@ class Loaded:
     lock_token: str | None = None
     #: The user the session belongs to (``session.set_user``), if any.
     user_id: str | None = None
+    #: The cookie value, when a save under the same key may send it again as it is.
+    reusable_cookie: str | None = None
 
 
 class Rejected(enum.Enum):

@@ -30,15 +30,18 @@ class StoreBackend(SessionBackend):
         self.lock_timeout = lock_timeout
 
     def load(self, cookie_value: str, now: float) -> Loaded | Rejected:
-        key = self.signer.unsign(cookie_value)
-        if key is None:
+        unsigned = self.signer.unsign(cookie_value)
+        if unsigned is None:
             return Rejected.BAD_SIGNATURE
+        key, current = unsigned
         if not _lifecycle.looks_like_key(key):
             return Rejected.MISSING
         record_id = _lifecycle.record_id(key)
         token = self._lock(record_id)
         try:
             loaded = self._loaded(key, self.store.load(record_id), now, token)
+            if current and isinstance(loaded, Loaded):
+                loaded.reusable_cookie = cookie_value  # signed by SECRET_KEY: no need to sign it again
         except CorruptRecord:
             loaded = Rejected.UNDECODABLE
         if not isinstance(loaded, Loaded) and token is not None:
@@ -58,7 +61,7 @@ class StoreBackend(SessionBackend):
             return None
         if pending.retired_key is not None:
             self.delete(pending.retired_key)
-        return self.signer.sign(pending.key)
+        return pending.reusable_cookie or self.signer.sign(pending.key)
 
     def touch(self, pending: Pending) -> str | None:
         record_id = _lifecycle.record_id(pending.key)
@@ -68,7 +71,9 @@ class StoreBackend(SessionBackend):
             change = Change(set={}, meta=_lifecycle.encode_meta(pending.meta()),
                             expires_at=pending.expires_at)
             alive = self.store.save(record_id, change)
-        return self.signer.sign(pending.key) if alive else None
+        if not alive:
+            return None
+        return pending.reusable_cookie or self.signer.sign(pending.key)
 
     def delete(self, key: str) -> None:
         self.store.delete(_lifecycle.record_id(key))

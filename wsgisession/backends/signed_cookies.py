@@ -8,20 +8,27 @@ the expiry inside it; ``flush()`` and ``cycle_key()`` only replace the browser's
 
 from __future__ import annotations
 
+import base64
 import json
+import zlib
 from typing import Any, Protocol
-
-from itsdangerous import BadData, URLSafeSerializer
 
 from .. import _lifecycle
 from .._pending import Pending
 from ..encryption import CookieCipher, DecryptionError
 from ..settings import Settings
-from ..signing import CachedKeySigner
+from ..signing import HmacSigner
 from . import Loaded, Rejected, SessionBackend
 
 #: Separates these signatures from any other use of SECRET_KEY.
 SALT = "wsgisession.signed_cookies"
+#: Shorter JSON is sent uncompressed: it is mostly the random session key and the
+#: bookkeeping, which zlib cannot shrink (a few dozen bytes at best), and trying costs
+#: more than the rest of signing.
+COMPRESS_FROM = 256
+#: Deflate expands at most 1032:1, so no value that fits a browser's 4096-byte cookie
+#: holds more; a longer value (servers may take bigger headers) is refused, not inflated.
+MAX_JSON_BYTES = 4 * 1024 * 1024
 
 
 class BadCookie(Exception):
@@ -40,36 +47,63 @@ class CookieCodec(Protocol):
         ...
 
 
-def _compact_json(obj: Any) -> str:
-    return json.dumps(obj, separators=(",", ":"))
-
-
-class _CompactJSON:
-    """The cookie payload's own format; values inside are already serialized strings."""
-
-    dumps = staticmethod(_compact_json)
-    loads = staticmethod(json.loads)
+#: Built once: ``json.dumps`` with options builds an encoder per call.
+_compact_json = json.JSONEncoder(separators=(",", ":")).encode
 
 
 class SigningCodec:
-    """itsdangerous: HMAC-signed, compressed when that is shorter; readable by the user.
+    """itsdangerous' ``URLSafeSerializer`` format: HMAC-SHA1-signed, readable by the user.
 
-    Signs with ``secret_key``; verifies with it or any of ``fallbacks``.
+    Signs with ``secret_key``; verifies with it or any of ``fallbacks``. The value is the
+    payload (URL-safe base64 of the compact JSON, zlib-compressed with a leading dot when
+    that is shorter), a dot, and its signature: ``URLSafeSerializer([*fallbacks, secret_key],
+    salt=SALT)`` with compact JSON reads these values, and makes values this class reads.
     """
 
     def __init__(self, secret_key: str, fallbacks: tuple[str, ...] = ()) -> None:
-        # itsdangerous signs with the last key and verifies with every key.
-        self._serializer = URLSafeSerializer([*fallbacks, secret_key], salt=SALT, serializer=_CompactJSON,
-                                             signer=CachedKeySigner)
+        self._signer = HmacSigner(secret_key, fallbacks, SALT, "sha1")
 
     def dumps(self, payload: dict[str, Any]) -> str:
-        return self._serializer.dumps(payload)
+        text = _compact_json(payload).encode("ascii")
+        body = _b64encode(text)
+        if len(text) >= COMPRESS_FROM:
+            compressed = zlib.compress(text)
+            if len(compressed) < len(text) - 1:  # itsdangerous' rule: the dot costs a byte
+                body = b"." + _b64encode(compressed)
+        return (body + b"." + self._signer.signature(body)).decode("ascii")
 
     def loads(self, value: str) -> Any:
+        body, dot, signature = value.rpartition(".")
+        if not (dot and value.isascii()):
+            raise BadCookie("not a signed value")
+        payload = body.encode("ascii")
+        if not self._signer.verify(payload, signature.encode("ascii")):
+            raise BadCookie("bad signature")
         try:
-            return self._serializer.loads(value)
-        except BadData as exc:
-            raise BadCookie(f"bad signature ({type(exc).__name__})") from exc
+            return json.loads(_decode_payload(payload).decode("utf-8"))
+        except ValueError as exc:  # authentic, so written by a broken build or another app
+            raise BadCookie(f"undecodable payload: {exc}") from exc
+
+
+def _b64encode(data: bytes) -> bytes:
+    return base64.urlsafe_b64encode(data).rstrip(b"=")
+
+
+def _decode_payload(payload: bytes) -> bytes:
+    """The JSON in a signed payload; ValueError if it is not base64, or not zlib after a dot."""
+    compressed = payload.startswith(b".")
+    encoded = payload[1:] if compressed else payload
+    data = base64.urlsafe_b64decode(encoded + b"=" * (-len(encoded) % 4))  # binascii.Error is a ValueError
+    if not compressed:
+        return data
+    inflater = zlib.decompressobj()
+    try:
+        text = inflater.decompress(data, MAX_JSON_BYTES)
+    except zlib.error as exc:
+        raise ValueError(f"not zlib data: {exc}") from exc
+    if not inflater.eof:
+        raise ValueError(f"zlib data truncated or inflating to over {MAX_JSON_BYTES} bytes")
+    return text
 
 
 class EncryptingCodec:
