@@ -75,8 +75,8 @@ def _records(store: Any) -> Callable[[], Mapping[Any, object]] | None:
 
 
 def _tracer(store: Any) -> Callable[[Callable[[str], None]], None] | None:
-    """Traces the SQL store's connections, reached through its private engine getter (None if it moved)."""
-    ready_engine = getattr(store, "_ready_engine", None)
-    if ready_engine is None:
+    """Traces the SQL store's connections, reached through its private database getter (None if it moved)."""
+    ready = getattr(store, "_ready", None)
+    if ready is None:
         return None
-    return lambda callback: trace_engine(ready_engine(), callback)
+    return lambda callback: trace_engine(ready().engine, callback)

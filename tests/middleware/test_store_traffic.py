@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from webtest import TestApp
 
 from tests.middleware.apps import behaviour_app
+from tests.sql_recording import recorded, verbs
 from wsgisession import SessionMiddleware
 
 
@@ -33,19 +32,6 @@ def count_redis_commands(client: Any) -> list[str]:
     return sent
 
 
-@pytest.fixture
-def sql_statements() -> Iterator[list[str]]:
-    """Every SQL statement any SQLAlchemy engine runs meanwhile (first word)."""
-    seen: list[str] = []
-
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        seen.append(statement.split(None, 1)[0].upper())
-
-    sa.event.listen(sa.engine.Engine, "before_cursor_execute", record)
-    yield seen
-    sa.event.remove(sa.engine.Engine, "before_cursor_execute", record)
-
-
 @pytest.mark.parametrize("engine_id", ["redis", "cache-redis"])
 def test_redis_reads_with_one_command_and_writes_with_one_more(engine_settings: dict[str, Any]) -> None:
     middleware, client = middleware_and_client(engine_settings)
@@ -63,19 +49,19 @@ def test_redis_reads_with_one_command_and_writes_with_one_more(engine_settings: 
 
 
 @pytest.mark.parametrize("engine_id", ["db", "db-postgres", "db-mariadb"])
-def test_sql_reads_with_one_select_and_writes_with_one_update(engine_settings: dict[str, Any],
-                                                               sql_statements: list[str]) -> None:
+def test_sql_reads_with_one_select_and_writes_with_one_update(engine_settings: dict[str, Any]) -> None:
     _, client = middleware_and_client(engine_settings)
     client.get("/inc")
-    sql_statements.clear()
-    client.get("/get")
-    assert sql_statements == ["SELECT"]
-    sql_statements.clear()
-    client.get("/inc")
-    assert sql_statements == ["SELECT", "UPDATE"]
-    sql_statements.clear()
-    client.get("/untouched")
-    assert sql_statements == []
+    table = engine_settings["SESSION_DB_TABLE"]
+    with recorded(table) as statements:
+        client.get("/get")
+    assert verbs(statements) == ["SELECT"]
+    with recorded(table) as statements:
+        client.get("/inc")
+    assert verbs(statements) == ["SELECT", "UPDATE"]
+    with recorded(table) as statements:
+        client.get("/untouched")
+    assert statements == []
 
 
 def snapshot(folder: Path) -> dict[str, int]:

@@ -131,9 +131,28 @@ def test_a_failing_statement_reports_no_session_data(store: SqlStore, database: 
         connection.execute(sa.text(f"DROP TABLE {store.table.name}"))
     with pytest.raises(StoreError) as caught:
         create(store, A, {"card": SECRET_VALUE})
-    assert "card-4111" in str(caught.value.__cause__)  # SQLAlchemy's own message lists the parameters
-    assert "card-4111" not in str(caught.value)
+    assert isinstance(caught.value.__cause__, database.dialect.loaded_dbapi.Error)  # the driver's own error
+    assert "card-4111" not in str(caught.value) and "card-4111" not in str(caught.value.__cause__)
     assert store.table.name in str(caught.value)  # but the driver's reason is kept
+
+
+def test_each_operation_on_a_failing_database_raises_store_error_naming_it(
+        store: SqlStore, database: sa.Engine) -> None:
+    create(store, A, {"x": "1"})
+    token = store.acquire(A, 10, 1)
+    assert token is not None
+    with database.begin() as connection:
+        connection.execute(sa.text(f"DROP TABLE {store.table.name}"))
+    operations: dict[str, Callable[[], object]] = {
+        "load": lambda: store.load(A), "touch": lambda: store.touch(A, time.time() + 60),
+        "delete": lambda: store.delete(A), "lock": lambda: store.acquire(A, 10, 1),
+        "release the lock": lambda: store.release(A, token)}
+    for operation, call in operations.items():
+        with pytest.raises(StoreError) as caught:
+            call()
+        assert caught.value.operation == operation
+        assert isinstance(caught.value.__cause__, database.dialect.loaded_dbapi.Error)
+        assert store.table.name in str(caught.value) and A not in str(caught.value)
 
 
 def test_clear_expired_deletes_every_batch_and_only_dead_rows(store: SqlStore, database: sa.Engine) -> None:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -12,10 +10,12 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 from sqlalchemy.schema import CreateTable
 
+from tests.sql_recording import recorded, verbs
 from tests.stores import test_sql
 from wsgisession.errors import StoreError
+from wsgisession.stores._sql_table import session_table
 from wsgisession.stores.base import Change, IndexesUsers
-from wsgisession.stores.sql import SqlStore, session_table
+from wsgisession.stores.sql import SqlStore
 
 A, B, C, D = (letter * 64 for letter in "abcd")
 #: How a save reaches the row: each is a different statement (or sequence of them) in the store.
@@ -44,26 +44,6 @@ def change_by(store: SqlStore, path: str, record_id: str, user_id: str | None) -
                      "unloaded": (None, None)}[path]
     return Change(set={"k": path}, meta="{}", expires_at=time.time() + 600, base=base, version=version,
                   user_id=user_id)
-
-
-@contextmanager
-def recorded(table: str) -> Iterator[list[tuple[str, Any]]]:
-    """The statements on ``table`` that any engine sends meanwhile, with their parameters, in order."""
-    statements: list[tuple[str, Any]] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
-        if table in statement:
-            statements.append((statement, parameters))
-
-    sa.event.listen(sa.Engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(sa.Engine, "before_cursor_execute", record)
-
-
-def verbs(statements: list[tuple[str, Any]]) -> list[str]:
-    return [statement.split(None, 1)[0].upper() for statement, _ in statements]
 
 
 def test_the_store_indexes_users_in_an_indexed_column(store: SqlStore, database: sa.Engine) -> None:

@@ -31,23 +31,23 @@ def columns() -> list[sa.Column[Any]]:
             sa.Column("lock_expires", sa.Double(), nullable=True)]
 
 
-def take(table: sa.Table, record_id: str, token: str, lease: float) -> sa.Update:
-    """The UPDATE that gives ``token`` the lock for ``lease`` seconds if no unexpired lease holds it."""
-    now = time.time()
-    free = sa.or_(table.c.lock_token.is_(None), table.c.lock_expires <= now)
-    return (sa.update(table).where(table.c.session_key == record_id, free)
-            .values(lock_token=token, lock_expires=now + lease))
+def take(table: sa.Table) -> sa.Update:
+    """The UPDATE that gives ``:token`` the lock of row ``:key`` until ``:until`` if no lease holds it at ``:now``."""
+    free = sa.or_(table.c.lock_token.is_(None), table.c.lock_expires <= sa.bindparam("now"))
+    return (sa.update(table).where(table.c.session_key == sa.bindparam("key"), free)
+            .values(lock_token=sa.bindparam("token"), lock_expires=sa.bindparam("until")))
 
 
-def give_back(table: sa.Table, record_id: str, token: str) -> sa.Update:
-    """The UPDATE that frees the lock if ``token`` holds it (expired or not), and does nothing otherwise."""
-    return (sa.update(table).where(table.c.session_key == record_id, table.c.lock_token == token)
-            .values(lock_token=None, lock_expires=None))
+def give_back(table: sa.Table) -> sa.Update:
+    """The UPDATE that frees row ``:key``'s lock if ``:token`` holds it (expired or not), and does nothing otherwise."""
+    held = table.c.lock_token == sa.bindparam("token")
+    return (sa.update(table).where(table.c.session_key == sa.bindparam("key"), held)
+            .values(lock_token=sa.null(), lock_expires=sa.null()))
 
 
-def fence(table: sa.Table, token: str) -> list[sa.ColumnElement[bool]]:
-    """The conditions that let a write through only while ``token`` holds an unexpired lease."""
-    return [table.c.lock_token == token, table.c.lock_expires > time.time()]
+def fence(table: sa.Table) -> list[sa.ColumnElement[bool]]:
+    """The conditions that let a write through only while ``:token`` holds a lease unexpired at ``:now``."""
+    return [table.c.lock_token == sa.bindparam("token"), table.c.lock_expires > sa.bindparam("now")]
 
 
 def holds(holder: str | None, expires: float | None, token: str) -> bool:

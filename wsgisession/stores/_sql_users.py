@@ -12,7 +12,6 @@ collations would make ``"Alice"``, ``"alicé"`` and ``"alice "`` the same user a
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import sqlalchemy as sa
@@ -50,22 +49,17 @@ def checked(user_id: str) -> str:
     return user_id
 
 
-def values(user_id: str | None) -> dict[str, str]:
-    """What a write sets besides the record: the user, when the change names one; nothing otherwise."""
-    return {} if user_id is None else {"user_id": checked(user_id)}
-
-
-def select_live(table: sa.Table, user_id: str) -> sa.Select[str]:
-    """The SELECT of the user's unexpired record ids, in order."""
+def select_live(table: sa.Table) -> sa.Select[str]:
+    """The SELECT of user ``:user``'s record ids unexpired at ``:now``, in order."""
     columns = table.c
     return (sa.select(columns.session_key)
-            .where(columns.user_id == checked(user_id), columns.expire_date > time.time())
+            .where(columns.user_id == sa.bindparam("user"), columns.expire_date > sa.bindparam("now"))
             .order_by(columns.session_key))
 
 
-def delete_all(table: sa.Table, user_id: str, keep: str | None) -> sa.Delete:
-    """The DELETE of the user's rows (expired ones too), but the row of ``keep``."""
-    guard = [table.c.user_id == checked(user_id)]
-    if keep is not None:
-        guard.append(table.c.session_key != keep)
+def delete_all(table: sa.Table, keeping: bool) -> sa.Delete:
+    """The DELETE of user ``:user``'s rows (expired ones too), but row ``:keep`` when ``keeping``."""
+    guard = [table.c.user_id == sa.bindparam("user")]
+    if keeping:
+        guard.append(table.c.session_key != sa.bindparam("keep"))
     return sa.delete(table).where(*guard)

@@ -1,0 +1,76 @@
+"""From a ``SESSION_DB_URL`` to an engine ready for :class:`~.sql.SqlStore`: its table made, its statements compiled."""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import sqlalchemy as sa
+from sqlalchemy.engine import URL, Engine
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+from ..errors import ConfigurationError, SettingProblem
+from . import _sql_table
+from ._sql_queries import Queries
+
+#: How long a SQLite connection waits for another process's write lock, in milliseconds.
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+_DIALECTS = ("sqlite", "postgresql", *_sql_table.MYSQL)
+
+
+class Database(NamedTuple):
+    """An engine, the statements compiled for it, and its driver's exception classes."""
+
+    engine: Engine
+    queries: Queries
+    #: What the driver raises for any failure, and for a duplicate key.
+    error: type[Exception]
+    duplicate: type[Exception]
+
+
+def parse_url(url: str) -> URL:
+    """The URL, if it names a SQLite file or a PostgreSQL, MySQL or MariaDB database; ConfigurationError otherwise."""
+    try:
+        parsed = sa.make_url(url)
+    except ArgumentError:
+        parsed = None
+    if parsed is None or parsed.get_backend_name() not in _DIALECTS:
+        shown = parsed.render_as_string(hide_password=True) if parsed is not None else "a value that is not a URL"
+        raise ConfigurationError([SettingProblem(
+            "SESSION_DB_URL", "a SQLAlchemy URL for SQLite, PostgreSQL, MySQL or MariaDB", shown)])
+    if parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:"):
+        raise ConfigurationError([SettingProblem(
+            "SESSION_DB_URL", "a SQLite file (an in-memory database is private to one connection)", url)])
+    return parsed
+
+
+def open_database(url: URL, table: sa.Table) -> Database:
+    """A new engine, with ``table`` created if missing; raises SQLAlchemyError, with the engine disposed of."""
+    engine = create_engine(url)
+    try:
+        _sql_table.create(engine, table)
+    except SQLAlchemyError:
+        engine.dispose()
+        raise
+    driver = engine.dialect.loaded_dbapi
+    return Database(engine, Queries(table, engine.dialect), driver.Error, driver.IntegrityError)
+
+
+def create_engine(url: URL) -> Engine:
+    """An engine whose connections are in autocommit; PostgreSQL's and MySQL's are checked before each use."""
+    # Every statement stands alone (the version guard keeps saves consistent), so autocommit
+    # saves the BEGIN/COMMIT round trips.
+    if url.get_backend_name() != "sqlite":
+        return sa.create_engine(url, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
+    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    sa.event.listen(engine, "connect", _configure_sqlite)
+    return engine
+
+
+def _configure_sqlite(dbapi_connection: Any, _record: object) -> None:
+    """WAL lets readers run beside the one writer; writers from other workers wait their turn."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.close()
