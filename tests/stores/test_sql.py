@@ -337,3 +337,45 @@ def test_a_lock_held_in_one_process_blocks_another_until_released(store: SqlStor
     assert child.exitcode == 0
     record = store.load(A)
     assert record is not None and record.data == {"parent": "2", "child": "1"}
+
+
+SERVER_CONNECTION_ID = {"postgresql": "SELECT pg_backend_pid()", "mysql": "SELECT CONNECTION_ID()"}
+KILL = {"postgresql": "SELECT pg_terminate_backend({})", "mysql": "KILL {}"}
+
+
+def kill_pooled_connection(store: SqlStore, database: sa.Engine) -> None:
+    """End, on the server, the connection the store's pool holds (as a server restart would)."""
+    dialect = store.url.get_backend_name()
+    pooled = store._ready().engine.raw_connection()
+    try:
+        cursor = pooled.cursor()
+        cursor.execute(SERVER_CONNECTION_ID[dialect])
+        server_id = cursor.fetchone()[0]
+        cursor.close()
+    finally:
+        pooled.close()
+    with database.connect() as admin:
+        admin.exec_driver_sql(KILL[dialect].format(int(server_id)))
+
+
+@pytest.mark.parametrize("store", ["db-postgres", "db-mariadb"], indirect=True)
+def test_a_connection_the_server_closed_while_idle_is_replaced_unseen(
+        store: SqlStore, database: sa.Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("wsgisession.stores._sql_engine.PING_AFTER_IDLE", 0.05)
+    create(store, A, {"k": '"v"'})
+    kill_pooled_connection(store, database)
+    time.sleep(0.2)
+    record = store.load(A)
+    assert record is not None and record.data == {"k": '"v"'}
+
+
+@pytest.mark.parametrize("store", ["db-postgres", "db-mariadb"], indirect=True)
+def test_a_connection_closed_while_in_use_fails_one_call_and_is_dropped(
+        store: SqlStore, database: sa.Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("wsgisession.stores._sql_engine.PING_AFTER_IDLE", 3600.0)  # never idle long enough
+    create(store, A, {"k": '"v"'})
+    kill_pooled_connection(store, database)
+    with pytest.raises(StoreError):
+        store.load(A)
+    record = store.load(A)
+    assert record is not None and record.data == {"k": '"v"'}

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
-from sqlalchemy.engine import URL, Engine
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.engine import URL, Dialect, Engine
+from sqlalchemy.exc import ArgumentError, DisconnectionError, SQLAlchemyError
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 from ..errors import ConfigurationError, SettingProblem
 from . import _sql_table
@@ -57,14 +59,47 @@ def open_database(url: URL, table: sa.Table) -> Database:
 
 
 def create_engine(url: URL) -> Engine:
-    """An engine whose connections are in autocommit; PostgreSQL's and MySQL's are checked before each use."""
+    """An engine whose connections are in autocommit; PostgreSQL's and MySQL's are pinged after being idle."""
     # Every statement stands alone (the version guard keeps saves consistent), so autocommit
-    # saves the BEGIN/COMMIT round trips.
-    if url.get_backend_name() != "sqlite":
-        return sa.create_engine(url, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
-    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    sa.event.listen(engine, "connect", _configure_sqlite)
+    # saves the BEGIN/COMMIT round trips, and a connection going back to the pool has no
+    # transaction to roll back (the default reset would cost MySQL a round trip each time).
+    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT", pool_reset_on_return=None)
+    if url.get_backend_name() == "sqlite":
+        sa.event.listen(engine, "connect", _configure_sqlite)
+    else:
+        pinger = _IdlePinger(engine.dialect)
+        sa.event.listen(engine, "checkin", pinger.checked_in)
+        sa.event.listen(engine, "checkout", pinger.checked_out)
     return engine
+
+
+#: Seconds a pooled connection may sit unused before it is checked with a ping when next lent.
+PING_AFTER_IDLE = 1.0
+
+
+class _IdlePinger:
+    """Pings a connection that sat idle in the pool (a restarted server has closed it), not every one.
+
+    SQLAlchemy's ``pool_pre_ping`` pings on every checkout: one more round trip per
+    statement under load. A connection in steady use goes without; one that fails its
+    statement anyway is dropped (see ``_sql_statements.cursor``).
+    """
+
+    def __init__(self, dialect: Dialect) -> None:
+        self._dialect = dialect
+
+    def checked_in(self, _dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    def checked_out(self, dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: PoolProxiedConnection) -> None:
+        if time.monotonic() - record.info.get("idle_since", 0.0) < PING_AFTER_IDLE:
+            return
+        try:
+            alive = self._dialect.do_ping(dbapi_connection)
+        except Exception as exc:  # any failure: the pool retries with a new connection
+            raise DisconnectionError(f"an idle connection failed its ping ({type(exc).__name__})") from exc
+        if not alive:
+            raise DisconnectionError("an idle connection failed its ping")
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: object) -> None:

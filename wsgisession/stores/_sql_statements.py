@@ -4,7 +4,7 @@ Running a Core statement costs SQLAlchemy some 65 µs (building it, its cache ke
 execution context) where the driver needs 7-15 µs. A session's statements never change
 shape, so each is compiled once for the engine's dialect and sent as it is to a cursor of
 a pooled DBAPI connection. What the engine sets up still holds: connections in autocommit,
-pre-pinged where configured, on MySQL counting matched rows (``FOUND_ROWS``). What Core adds
+pinged after sitting idle, on MySQL counting matched rows (``FOUND_ROWS``). What Core adds
 per statement does not: no bind or result processors (callers bind plain ``str``, ``int``
 and ``float`` values and convert what they read), no execution events, no ``echo`` logging.
 """
