@@ -41,7 +41,8 @@ class CountingRedis(redis.Redis):  # type: ignore[type-arg,unused-ignore]
 
 @pytest.fixture
 def client() -> Iterator[CountingRedis]:
-    counting = CountingRedis(connection_pool=client_from_url(servers.REDIS_URL).connection_pool)
+    """A client with redis-py's defaults (bytes replies), as an application may hand the store its own."""
+    counting = CountingRedis.from_url(servers.REDIS_URL)
     counting.commands = []
     yield counting
     counting.connection_pool.disconnect()
@@ -76,7 +77,7 @@ def test_redis_holds_the_session_under_a_hash_of_its_key(store: RedisStore, clie
     now = time.time()
     pending = Pending(key=key, is_new=True, changed={"user": '"bob"'}, deleted=frozenset(), expiry=None,
                       created_at=now, expires_at=now + 600, cookie_max_age=600, loaded=None, version=None,
-                      retired_key=None, lock_token=None, user_id=None, user_changed=False,
+                      retired_key=None, lock_token=None, user_id=None, user_changed=False, reusable_cookie=None,
                       all_data=lambda: {"user": '"bob"'})
     backend = StoreBackend(store, SessionIdSigner("unit-test-secret-key-0123456789"))
     cookie_value = backend.save(pending)
@@ -223,14 +224,19 @@ def test_sessions_with_thousands_of_keys_save_and_shrink(store: RedisStore) -> N
     assert record.data == {"kept": "1"}
 
 
-def test_a_client_that_decodes_responses_works_too(redis_prefix: str) -> None:
-    client = redis.Redis.from_url(servers.REDIS_URL, decode_responses=True)
+@pytest.mark.parametrize("decode_responses", [True, False])
+def test_clients_with_or_without_decode_responses_read_records_alike(decode_responses: bool,
+                                                                     redis_prefix: str) -> None:
+    client = redis.Redis.from_url(servers.REDIS_URL, decode_responses=decode_responses)
     store = RedisStore(client, redis_prefix)
     create(store, A, {"naïve": '"✓"'})
-    record = store.load(A)
-    assert record is not None
-    assert record.data == {"naïve": '"✓"'}
+    for record in (store.load(A), store.load_cached(A)):
+        assert isinstance(record, Record) and record.data == {"naïve": '"✓"'} and record.version == 1
     client.close()
+
+
+def test_client_from_url_builds_clients_whose_replies_are_text() -> None:
+    assert client_from_url("redis://127.0.0.1:6379/0").connection_pool.connection_kwargs["decode_responses"] is True
 
 
 @pytest.mark.parametrize("operation", ["load", "save", "delete", "touch", "lock", "release the lock",

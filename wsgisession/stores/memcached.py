@@ -6,7 +6,8 @@ several processes serve the application and a memcached is at hand. Alone
 evicts under memory pressure and forgets everything when it restarts. Nothing needs
 purging: memcached drops an item when it expires.
 
-Keys carry ``SESSION_REDIS_PREFIX``, the prefix the Redis caches use too:
+Keys carry ``SESSION_REDIS_PREFIX``, the prefix the Redis caches use too (the values
+are encoded and decoded in :mod:`._memcached_values`):
 
 * ``f"{prefix}:{record_id}"``: the record, one JSON value ``{"m": meta, "e":
   expires_at, "v": version, "d": {key: value}}`` that memcached expires at
@@ -28,14 +29,12 @@ memcached need synchronized clocks (NTP).
 from __future__ import annotations
 
 import contextlib
-import json
-import math
 import random
 import re
 import secrets
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
@@ -43,6 +42,20 @@ from pymemcache.client.base import PooledClient  # type: ignore[import-untyped]
 from pymemcache.exceptions import MemcacheError  # type: ignore[import-untyped]
 
 from ..errors import ConfigurationError, LockLostError, LockTimeoutError, SettingProblem, StoreError
+from ._memcached_values import (
+    DROP,
+    Entry,
+    Write,
+    decode,
+    decode_or_none,
+    encode,
+    encode_tombstone,
+    lock_holder,
+    lock_value,
+    tombstone_deadline,
+)
+from ._memcached_values import MAX_RELATIVE_EXPIRY as MAX_RELATIVE_EXPIRY  # public here too, as is exptime
+from ._memcached_values import exptime as exptime
 from .base import CorruptRecord, Record, Tombstone
 
 if TYPE_CHECKING:
@@ -53,35 +66,12 @@ if TYPE_CHECKING:
 DEFAULT_PORT = 11211
 #: Seconds to wait for a TCP connection, and for the reply to a command.
 CONNECT_TIMEOUT, IO_TIMEOUT = 1.0, 2.0
-#: memcached reads an expiry above this many seconds (30 days) as a Unix time.
-MAX_RELATIVE_EXPIRY = 30 * 24 * 3600
 #: How many times a change is tried before other writers' changes make it give up.
 CAS_ATTEMPTS = 50
 #: Seconds between two attempts to take a held lock: the first, and the cap of its doubling.
 LOCK_RETRY_FIRST, LOCK_RETRY_MAX = 0.002, 0.05
 # memcached keys: at most 250 bytes, no spaces or control characters; a record id is 64 hex digits.
 _PREFIX = re.compile(r"[!-~]{1,180}")
-
-# The new value of an item and its memcached expiry, or _DROP: remove the item.
-_Write = tuple[bytes, int]
-# cas with an expiry in the past removes the item only if nobody changed it: memcached's compare-and-delete.
-_DROP: _Write = (b"", -1)
-
-
-@dataclass(frozen=True, slots=True)
-class _Entry:
-    """What the record key holds: a record, a tombstone (no record), or both."""
-
-    record: Record | None
-    #: The deadline of the tombstone laid on this key, if any (live or not).
-    gone_until: float | None = None
-
-
-def _tombstone_deadline(entry: _Entry | None, now: float) -> float | None:
-    """The deadline of the live tombstone on this key (None: there is none, or it lapsed)."""
-    if entry is None or entry.gone_until is None or entry.gone_until <= now:
-        return None
-    return entry.gone_until
 
 
 def client_from_url(url: str) -> Any:
@@ -102,20 +92,6 @@ def client_from_url(url: str) -> Any:
         raise ConfigurationError([SettingProblem("SESSION_CACHE_URL", "memcached://host:port", shown)])
     return PooledClient((parts.hostname, port), connect_timeout=CONNECT_TIMEOUT, timeout=IO_TIMEOUT,
                         no_delay=True, default_noreply=False)
-
-
-def exptime(at: float, now: float) -> int:
-    """memcached's expiry for an item that must live until the Unix time ``at``: never early.
-
-    Seconds from now up to 30 days, a Unix time beyond (memcached reads larger
-    numbers so), rounded up. A relative time gets one second more: memcached's
-    clock ticks whole seconds and counts from its last tick. A time already past
-    gives -1 (expire at once), since 0 means never.
-    """
-    if at <= now:
-        return -1
-    seconds = math.ceil(at - now) + 1
-    return seconds if seconds <= MAX_RELATIVE_EXPIRY else math.ceil(at)
 
 
 class MemcachedStore:
@@ -154,33 +130,33 @@ class MemcachedStore:
 
     def save(self, record_id: str, change: Change) -> bool:
         """Apply ``change``; raise :class:`LockLostError` (writing nothing) if its ``lock_token`` lost the lock."""
-        def step(entry: _Entry | None, now: float) -> _Write | None:
+        def step(entry: Entry | None, now: float) -> Write | None:
             self._fence(record_id, change.lock_token)
             current = None if entry is None else entry.record
             if current is None and not change.create:
                 return None
             data, version = ({}, 1) if current is None else (current.data, current.version + 1)
             record = Record(change.apply_to(data), change.meta, change.expires_at, version)
-            return _value(record, _tombstone_deadline(entry, now), now)
+            return encode(record, tombstone_deadline(entry, now), now)
 
         return self._change(record_id, "save", step)
 
     def touch(self, record_id: str, expires_at: float) -> bool:
-        def step(entry: _Entry | None, now: float) -> _Write | None:
+        def step(entry: Entry | None, now: float) -> Write | None:
             if entry is None or entry.record is None:
                 return None
-            return _value(replace(entry.record, expires_at=expires_at), _tombstone_deadline(entry, now), now)
+            return encode(replace(entry.record, expires_at=expires_at), tombstone_deadline(entry, now), now)
 
         return self._change(record_id, "touch", step)
 
     def delete(self, record_id: str) -> None:
-        def step(entry: _Entry | None, now: float) -> _Write | None:
+        def step(entry: Entry | None, now: float) -> Write | None:
             if entry is None:
                 return None
-            gone_until = _tombstone_deadline(entry, now)
+            gone_until = tombstone_deadline(entry, now)
             if gone_until is None:
-                return _DROP
-            return None if entry.record is None else _tombstone(gone_until, now)
+                return DROP
+            return None if entry.record is None else encode_tombstone(gone_until, now)
 
         self._change(record_id, "delete", step)
 
@@ -211,8 +187,8 @@ class MemcachedStore:
         key = self.lock_key(record_id)
         with _errors("release the lock"):
             held, cas = self.client.gets(key)
-            if held is not None and _lock_holder(held)[0] == token:
-                value, expire = _DROP
+            if held is not None and lock_holder(held)[0] == token:
+                value, expire = DROP
                 self.client.cas(key, value, cas, expire=expire)
 
     def load_cached(self, record_id: str) -> Record | Literal[Tombstone.GONE] | None:
@@ -221,42 +197,42 @@ class MemcachedStore:
             return None
         now = time.time()
         if entry.record is None:
-            return Tombstone.GONE if _tombstone_deadline(entry, now) is not None else None
+            return Tombstone.GONE if tombstone_deadline(entry, now) is not None else None
         return entry.record if entry.record.expires_at > now else None
 
     def store_record(self, record_id: str, record: Record) -> None:
-        def step(entry: _Entry | None, now: float) -> _Write | None:
+        def step(entry: Entry | None, now: float) -> Write | None:
             current = None if entry is None else entry.record
             if current is not None and current.expires_at <= now:
                 current = None
-            gone_until = _tombstone_deadline(entry, now)
+            gone_until = tombstone_deadline(entry, now)
             if current is None and gone_until is not None:
                 return None  # deleted moments ago: a slow reader must not bring it back
             if current is not None and current.version >= record.version:
                 return None
-            return _value(record, gone_until, now)
+            return encode(record, gone_until, now)
 
         self._change(record_id, "cache the session", step)
 
     def bury(self, record_id: str, ttl: float) -> None:
         now = time.time()
-        value, expire = _tombstone(now + ttl, now)
+        value, expire = encode_tombstone(now + ttl, now)
         with _errors("bury the session"):
             self.client.set(self.key(record_id), value, expire=expire)
 
-    def _get(self, record_id: str, operation: str = "load") -> _Entry | None:
+    def _get(self, record_id: str, operation: str = "load") -> Entry | None:
         with _errors(operation):
             raw = self.client.get(self.key(record_id))
-        return None if raw is None else _decode(raw)
+        return None if raw is None else decode(raw)
 
-    def _change(self, record_id: str, operation: str, step: Callable[[_Entry | None, float], _Write | None]) -> bool:
+    def _change(self, record_id: str, operation: str, step: Callable[[Entry | None, float], Write | None]) -> bool:
         """Write what ``step`` makes of the current entry (False: nothing), again if another writer came first."""
         key = self.key(record_id)
         pause = 0.001
         for _ in range(CAS_ATTEMPTS):
             with _errors(operation):
                 raw, cas = self.client.gets(key)
-            write = step(_decode_or_none(raw), time.time())
+            write = step(decode_or_none(raw), time.time())
             if write is None:
                 return False
             value, expire = write
@@ -272,12 +248,12 @@ class MemcachedStore:
     def _take_lock(self, record_id: str, token: str, lease: float) -> bool:
         key = self.lock_key(record_id)
         now = time.time()
-        value, expire = f"{token} {now + lease!r}".encode(), exptime(now + lease, now)
+        value, expire = lock_value(token, now + lease), exptime(now + lease, now)
         with _errors("lock the session"):
             if self.client.add(key, value, expire=expire):
                 return True
             held, cas = self.client.gets(key)
-            if held is None or _lock_holder(held)[1] > time.time():
+            if held is None or lock_holder(held)[1] > time.time():
                 return False  # released meanwhile (the next attempt's add takes it), or held
             return bool(self.client.cas(key, value, cas, expire=expire))
 
@@ -291,54 +267,9 @@ class MemcachedStore:
         # requests that finish within their lease.
         with _errors("save"):
             held = self.client.get(self.lock_key(record_id))
-        holder, until = ("", 0.0) if held is None else _lock_holder(held)
+        holder, until = ("", 0.0) if held is None else lock_holder(held)
         if holder != token or until <= time.time():
             raise LockLostError("memcached")
-
-
-def _value(record: Record, gone_until: float | None, now: float) -> _Write:
-    fields: dict[str, Any] = {"m": record.meta, "e": record.expires_at, "v": record.version, "d": record.data}
-    if gone_until is not None:
-        fields["g"] = gone_until
-    return json.dumps(fields, separators=(",", ":")).encode(), exptime(max(record.expires_at, gone_until or 0), now)
-
-
-def _tombstone(gone_until: float, now: float) -> _Write:
-    return json.dumps({"g": gone_until}).encode(), exptime(gone_until, now)
-
-
-def _decode(raw: bytes) -> _Entry:
-    try:
-        fields = json.loads(raw)
-        gone = fields.get("g")
-        gone_until = None if gone is None else float(gone)
-        if "d" not in fields and gone_until is not None:
-            return _Entry(None, gone_until)
-        data, meta = fields["d"], fields["m"]
-        if not (isinstance(data, dict) and isinstance(meta, str) and all(isinstance(v, str) for v in data.values())):
-            raise TypeError
-        return _Entry(Record(data, meta, float(fields["e"]), int(fields["v"])), gone_until)
-    except (ValueError, TypeError, KeyError, AttributeError):
-        raise CorruptRecord("a memcached session value is not what MemcachedStore writes") from None
-
-
-def _decode_or_none(raw: bytes | None) -> _Entry | None:
-    """The entry a writer starts from: a value this store cannot read holds neither record nor tombstone."""
-    if raw is None:
-        return None
-    try:
-        return _decode(raw)
-    except CorruptRecord:
-        return _Entry(None)
-
-
-def _lock_holder(held: bytes) -> tuple[str, float]:
-    """The token and deadline in a lock's value; one that cannot be read counts as a lapsed lease."""
-    try:
-        token, until = held.decode("ascii").split(" ")
-        return token, float(until)
-    except ValueError:
-        return "", 0.0
 
 
 @contextlib.contextmanager

@@ -10,9 +10,9 @@ and point it at a Redis that persists its data if sessions must survive a
 restart.
 
 Layout: every key of the record ``record_id`` carries the hash tag
-``{record_id}``, so they all live in one Redis Cluster slot and one script may
-use several of them (keep braces out of the prefix: the first ``{…}`` of a key is
-its tag).
+``{record_id}``, so they all live in one Redis Cluster slot and one script (see
+:mod:`._redis_scripts`) may use several of them (keep braces out of the prefix:
+the first ``{…}`` of a key is its tag).
 
 * ``f"{prefix}:{{{record_id}}}"``, the record: a hash whose fields are
   ``"k:" + key`` for each session key (so no application key can collide with
@@ -46,7 +46,8 @@ import redis
 from redis.exceptions import RedisClusterException
 
 from ..errors import ConfigurationError, LockLostError, LockTimeoutError, SettingProblem, StoreError
-from ._redis_users import INDEX_DUE_LUA, INDEX_MARGIN, UserIndex, user_digest
+from . import _redis_scripts
+from ._redis_users import INDEX_MARGIN, UserIndex, user_digest
 from .base import Change, CorruptRecord, Record, Tombstone
 from .redis_client import ClientOptions, RedisClient, client_from_url
 
@@ -59,126 +60,6 @@ DATA_FIELD_PREFIX = "k:"
 #: Seconds between two attempts to take a held lock: the first, and the cap of its doubling.
 LOCK_RETRY_FIRST = 0.002
 LOCK_RETRY_MAX = 0.05
-
-# Lua limits how many values unpack() may spread at once, hence batches of 1000.
-_BATCHED = """
-local function batched(command, key, from, to)
-  for first = from, to, 1000 do
-    redis.call(command, key, unpack(ARGV, first, math.min(first + 999, to)))
-  end
-end
-"""
-
-# KEYS: the hash, the lock. ARGV: create, replace, meta, exp, expire-at in ms, the
-# lock token ('' for none), the number of data fields to set, the owner's digest
-# ('' keeps the owner), the owner index's expire-at in ms, then the field/value
-# pairs, then the fields to delete. Returns 0 (no record), -1 (lock lost), else 1
-# or what index_due returns. A replace keeps the owner (only Change.user_id changes
-# it) and starts ver again at 1. Every record has ver, so EXISTS runs only for a new
-# key: a save is HMGET, HSET, PEXPIREAT (and EXISTS if new, DEL if replaced, HDEL if
-# keys were deleted), the bookkeeping and the first ~500 keys in one HSET.
-_SAVE_SCRIPT = _BATCHED + INDEX_DUE_LUA + """
-local key = KEYS[1]
-if ARGV[6] ~= '' and redis.call('GET', KEYS[2]) ~= ARGV[6] then
-  return -1
-end
-local known = redis.call('HMGET', key, 'ver', 'usr', 'usr_until')
-if not known[1] and redis.call('EXISTS', key) == 0 then
-  if ARGV[1] == '0' then
-    return 0
-  end
-elseif ARGV[2] == '1' then
-  redis.call('DEL', key)
-  known[1] = false
-end
-local ver = (tonumber(known[1]) or 0) + 1
-local due = index_due(ARGV[8], known[2], known[3], ARGV[5], ARGV[9])
-if due then
-  known[2], known[3] = due[1], due[2]
-end
-local first_deleted = 10 + 2 * tonumber(ARGV[7])
-batched('HDEL', key, first_deleted, #ARGV)
-local last = math.min(first_deleted - 1, 999)
-if known[2] and (due or ARGV[2] == '1') then
-  redis.call('HSET', key, 'meta', ARGV[3], 'exp', ARGV[4], 'ver', ver, 'usr', known[2], 'usr_until',
-             known[3] or '0', unpack(ARGV, 10, last))
-else
-  redis.call('HSET', key, 'meta', ARGV[3], 'exp', ARGV[4], 'ver', ver, unpack(ARGV, 10, last))
-end
-batched('HSET', key, last + 1, first_deleted - 1)
-redis.call('PEXPIREAT', key, ARGV[5])
-return due or 1
-"""
-
-# KEYS: the hash. ARGV: exp, expire-at in ms, the owner index's expire-at in ms.
-# The version stays: the data did not change. Returns 0 (no record), else what index_due returns.
-_TOUCH_SCRIPT = INDEX_DUE_LUA + """
-if redis.call('EXISTS', KEYS[1]) == 0 then
-  return 0
-end
-local known = redis.call('HMGET', KEYS[1], 'usr', 'usr_until')
-local due = index_due('', known[1], known[2], ARGV[2], ARGV[3])
-if due then
-  redis.call('HSET', KEYS[1], 'exp', ARGV[1], 'usr', due[1], 'usr_until', due[2])
-else
-  redis.call('HSET', KEYS[1], 'exp', ARGV[1])
-end
-redis.call('PEXPIREAT', KEYS[1], ARGV[2])
-return due or 1
-"""
-
-# KEYS: the hash, the lock. ARGV: token, lease in ms. Returns 1 (taken), 0 (held by another), -1 (no record).
-_ACQUIRE_SCRIPT = """
-if redis.call('EXISTS', KEYS[1]) == 0 then
-  return -1
-end
-if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then
-  return 1
-end
-return 0
-"""
-
-# KEYS: the lock. ARGV: token. A lease that ran out may be another holder's lock by now.
-_RELEASE_SCRIPT = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('DEL', KEYS[1])
-end
-return 0
-"""
-
-# KEYS: the hash, the tombstone. Returns the hash's fields and values, or 1 for a tombstone.
-_LOAD_CACHED_SCRIPT = """
-local fields = redis.call('HGETALL', KEYS[1])
-if #fields == 0 and redis.call('EXISTS', KEYS[2]) == 1 then
-  return 1
-end
-return fields
-"""
-
-# KEYS: the hash, the tombstone. ARGV: version, meta, exp, expire-at in ms, then field/value pairs.
-_STORE_RECORD_SCRIPT = _BATCHED + """
-local key = KEYS[1]
-local cached = redis.call('HGET', key, 'ver')
-if cached then
-  if tonumber(cached) >= tonumber(ARGV[1]) then
-    return 0
-  end
-elseif redis.call('EXISTS', KEYS[2]) == 1 then
-  return 0
-end
-redis.call('DEL', key)
-batched('HSET', key, 5, #ARGV)
-redis.call('HSET', key, 'meta', ARGV[2], 'exp', ARGV[3], 'ver', ARGV[1])
-redis.call('PEXPIREAT', key, ARGV[4])
-return 1
-"""
-
-# KEYS: the hash, the tombstone. ARGV: the tombstone's ttl in ms.
-_BURY_SCRIPT = """
-redis.call('DEL', KEYS[1])
-redis.call('SET', KEYS[2], '1', 'PX', ARGV[1])
-return 1
-"""
 
 
 class RedisStore:
@@ -196,13 +77,13 @@ class RedisStore:
     def __init__(self, client: RedisClient, prefix: str = "session") -> None:
         self.client = client
         self.prefix = prefix
-        self._save_script = client.register_script(_SAVE_SCRIPT)
-        self._touch_script = client.register_script(_TOUCH_SCRIPT)
-        self._acquire_script = client.register_script(_ACQUIRE_SCRIPT)
-        self._release_script = client.register_script(_RELEASE_SCRIPT)
-        self._load_cached_script = client.register_script(_LOAD_CACHED_SCRIPT)
-        self._store_record_script = client.register_script(_STORE_RECORD_SCRIPT)
-        self._bury_script = client.register_script(_BURY_SCRIPT)
+        self._save_script = client.register_script(_redis_scripts.SAVE)
+        self._touch_script = client.register_script(_redis_scripts.TOUCH)
+        self._acquire_script = client.register_script(_redis_scripts.ACQUIRE)
+        self._release_script = client.register_script(_redis_scripts.RELEASE)
+        self._load_cached_script = client.register_script(_redis_scripts.LOAD_CACHED)
+        self._store_record_script = client.register_script(_redis_scripts.STORE_RECORD)
+        self._bury_script = client.register_script(_redis_scripts.BURY)
         self._users = UserIndex(self)
 
     @classmethod
@@ -239,9 +120,7 @@ class RedisStore:
     def load(self, record_id: str) -> Record | None:
         with _errors("load"):
             fields: dict[Any, Any] = self.client.hgetall(self.key(record_id))
-        if not fields:
-            return None
-        return _record({_text(name): _text(value) for name, value in fields.items()})
+        return _record(fields) if fields else None
 
     def save(self, record_id: str, change: Change) -> bool:
         """Apply ``change``; raise :class:`LockLostError` (writing nothing) if its ``lock_token`` lost the lock."""
@@ -298,7 +177,7 @@ class RedisStore:
             return Tombstone.GONE
         if not found:
             return None
-        return _record({_text(name): _text(value) for name, value in zip(found[::2], found[1::2], strict=True)})
+        return _record(dict(zip(found[::2], found[1::2], strict=True)))
 
     def store_record(self, record_id: str, record: Record) -> None:
         args: list[str | int] = [record.version, record.meta, repr(record.expires_at), _unix_ms(record.expires_at)]
@@ -344,7 +223,10 @@ def _duration_ms(seconds: float) -> int:
     return max(1, math.ceil(seconds * 1000))
 
 
-def _record(fields: dict[str, str]) -> Record:
+def _record(fields: dict[Any, Any]) -> Record:
+    """The record in a hash's ``fields``, as ``str`` or (from a client built without ``decode_responses``) ``bytes``."""
+    if isinstance(next(iter(fields)), bytes):
+        fields = {name.decode(): value.decode() for name, value in fields.items()}
     try:
         meta, expires_at, version = fields["meta"], float(fields["exp"]), int(fields["ver"])
     except (KeyError, ValueError):
@@ -352,10 +234,6 @@ def _record(fields: dict[str, str]) -> Record:
     data = {name[len(DATA_FIELD_PREFIX):]: value for name, value in fields.items()
             if name.startswith(DATA_FIELD_PREFIX)}
     return Record(data, meta, expires_at, version)
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode("utf-8") if isinstance(value, bytes) else value
 
 
 @contextlib.contextmanager

@@ -83,6 +83,8 @@ class ClientOptions:
     def connection_kwargs(self, tls: bool) -> dict[str, Any]:
         """Keyword arguments for redis-py's connection pools (without ``retry``)."""
         kwargs: dict[str, Any] = {
+            # Replies as str, decoded by hiredis in C: cheaper than in Python, per field, in the store.
+            "decode_responses": True,
             "socket_connect_timeout": self.connect_timeout,
             "socket_timeout": self.socket_timeout,
             "health_check_interval": HEALTH_CHECK_INTERVAL,
@@ -155,7 +157,7 @@ BUILDERS: dict[str, Callable[[str, ClientOptions], RedisClient]] = {
 
 
 def client_from_url(url: str, options: ClientOptions | None = None) -> RedisClient:
-    """A client for ``url`` with its own connection pools, connected as ``options`` say.
+    """A client for ``url`` with its own connection pools, connected as ``options`` say; replies are ``str``.
 
     Raise ``ValueError`` for a scheme not in :data:`BUILDERS` or a malformed URL.
     No connection is made here, except for a Cluster, whose client reads the slot

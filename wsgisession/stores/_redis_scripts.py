@@ -1,0 +1,131 @@
+"""The redis engine's Lua scripts: each runs a store operation in one atomic round trip.
+
+:class:`~.redis.RedisStore` registers them on its client (``EVALSHA``). They use
+the record's layout described in :mod:`.redis`; the user index's part is
+:data:`._redis_users.INDEX_DUE_LUA`. Every key a script names shares the
+record's hash tag, so the scripts run on Redis Cluster too.
+"""
+
+from __future__ import annotations
+
+from ._redis_users import INDEX_DUE_LUA
+
+# Lua limits how many values unpack() may spread at once, hence batches of 1000.
+_BATCHED = """
+local function batched(command, key, from, to)
+  for first = from, to, 1000 do
+    redis.call(command, key, unpack(ARGV, first, math.min(first + 999, to)))
+  end
+end
+"""
+
+# KEYS: the hash, the lock. ARGV: create, replace, meta, exp, expire-at in ms, the
+# lock token ('' for none), the number of data fields to set, the owner's digest
+# ('' keeps the owner), the owner index's expire-at in ms, then the field/value
+# pairs, then the fields to delete. Returns 0 (no record), -1 (lock lost), else 1
+# or what index_due returns. A replace keeps the owner (only Change.user_id changes
+# it) and starts ver again at 1. Every record has ver, so EXISTS runs only for a new
+# key: a save is HMGET, HSET, PEXPIREAT (and EXISTS if new, DEL if replaced, HDEL if
+# keys were deleted), the bookkeeping and the first ~500 keys in one HSET.
+SAVE = _BATCHED + INDEX_DUE_LUA + """
+local key = KEYS[1]
+if ARGV[6] ~= '' and redis.call('GET', KEYS[2]) ~= ARGV[6] then
+  return -1
+end
+local known = redis.call('HMGET', key, 'ver', 'usr', 'usr_until')
+if not known[1] and redis.call('EXISTS', key) == 0 then
+  if ARGV[1] == '0' then
+    return 0
+  end
+elseif ARGV[2] == '1' then
+  redis.call('DEL', key)
+  known[1] = false
+end
+local ver = (tonumber(known[1]) or 0) + 1
+local due = index_due(ARGV[8], known[2], known[3], ARGV[5], ARGV[9])
+if due then
+  known[2], known[3] = due[1], due[2]
+end
+local first_deleted = 10 + 2 * tonumber(ARGV[7])
+batched('HDEL', key, first_deleted, #ARGV)
+local last = math.min(first_deleted - 1, 999)
+if known[2] and (due or ARGV[2] == '1') then
+  redis.call('HSET', key, 'meta', ARGV[3], 'exp', ARGV[4], 'ver', ver, 'usr', known[2], 'usr_until',
+             known[3] or '0', unpack(ARGV, 10, last))
+else
+  redis.call('HSET', key, 'meta', ARGV[3], 'exp', ARGV[4], 'ver', ver, unpack(ARGV, 10, last))
+end
+batched('HSET', key, last + 1, first_deleted - 1)
+redis.call('PEXPIREAT', key, ARGV[5])
+return due or 1
+"""
+
+# KEYS: the hash. ARGV: exp, expire-at in ms, the owner index's expire-at in ms.
+# The version stays: the data did not change. Returns 0 (no record), else what index_due returns.
+TOUCH = INDEX_DUE_LUA + """
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  return 0
+end
+local known = redis.call('HMGET', KEYS[1], 'usr', 'usr_until')
+local due = index_due('', known[1], known[2], ARGV[2], ARGV[3])
+if due then
+  redis.call('HSET', KEYS[1], 'exp', ARGV[1], 'usr', due[1], 'usr_until', due[2])
+else
+  redis.call('HSET', KEYS[1], 'exp', ARGV[1])
+end
+redis.call('PEXPIREAT', KEYS[1], ARGV[2])
+return due or 1
+"""
+
+# KEYS: the hash, the lock. ARGV: token, lease in ms. Returns 1 (taken), 0 (held by another), -1 (no record).
+ACQUIRE = """
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  return -1
+end
+if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  return 1
+end
+return 0
+"""
+
+# KEYS: the lock. ARGV: token. A lease that ran out may be another holder's lock by now.
+RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+
+# KEYS: the hash, the tombstone. Returns the hash's fields and values, or 1 for a tombstone.
+LOAD_CACHED = """
+local fields = redis.call('HGETALL', KEYS[1])
+if #fields == 0 and redis.call('EXISTS', KEYS[2]) == 1 then
+  return 1
+end
+return fields
+"""
+
+# KEYS: the hash, the tombstone. ARGV: version, meta, exp, expire-at in ms, then field/value pairs.
+STORE_RECORD = _BATCHED + """
+local key = KEYS[1]
+local cached = redis.call('HGET', key, 'ver')
+if cached then
+  if tonumber(cached) >= tonumber(ARGV[1]) then
+    return 0
+  end
+elseif redis.call('EXISTS', KEYS[2]) == 1 then
+  return 0
+end
+redis.call('DEL', key)
+batched('HSET', key, 5, #ARGV)
+redis.call('HSET', key, 'meta', ARGV[2], 'exp', ARGV[3], 'ver', ARGV[1])
+redis.call('PEXPIREAT', key, ARGV[4])
+return 1
+"""
+
+# KEYS: the hash, the tombstone. ARGV: the tombstone's ttl in ms.
+BURY = """
+redis.call('DEL', KEYS[1])
+redis.call('SET', KEYS[2], '1', 'PX', ARGV[1])
+return 1
+"""
