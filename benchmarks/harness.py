@@ -8,11 +8,13 @@ of each loop; the table reports the median over rounds.
 
 from __future__ import annotations
 
+import gc
 import io
 import random
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from statistics import median
 from typing import TYPE_CHECKING, Any
@@ -92,15 +94,16 @@ class Requester:
             append((status, headers))
             return _write
 
-        started = time.perf_counter()
-        for _ in range(n):
-            result = app(template.copy(), start_response)
-            for _chunk in result:
-                pass
-            close = getattr(result, "close", None)
-            if close is not None:
-                close()
-        elapsed = time.perf_counter() - started
+        with collector_paused():
+            started = time.perf_counter()
+            for _ in range(n):
+                result = app(template.copy(), start_response)
+                for _chunk in result:
+                    pass
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
+            elapsed = time.perf_counter() - started
         self.drain()
         return elapsed
 
@@ -129,6 +132,23 @@ class Requester:
         value = session_cookie(headers, self.cookie_name)
         if value is not None:
             self.template["HTTP_COOKIE"] = f"{self.cookie_name}={value}"
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Collect garbage first, then keep the collector off while timing, as ``timeit`` does.
+
+    Otherwise a loop pays for collections of a heap that holds every system's objects (Django,
+    Flask, SQLAlchemy), at moments that depend on what the other cells allocated before it.
+    """
+    enabled = gc.isenabled()
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 @dataclass

@@ -39,6 +39,7 @@ from .systems.beaker import delete_redis_sessions
 APPS = {
     "bare": ("bare", ""),
     "wsgisession-redis": ("wsgisession", "redis"),
+    "wsgisession-redis-locked": ("wsgisession", "redis-locked"),
     "beaker-redis": ("beaker", "redis"),
     "django-redis": ("django", "redis"),
     "wsgisession-sql": ("wsgisession", "sql"),
@@ -46,6 +47,7 @@ APPS = {
 LABELS = {
     "bare": "bare WSGI app (no sessions)",
     "wsgisession-redis": "wsgisession, redis",
+    "wsgisession-redis-locked": "wsgisession, redis, SESSION_LOCKING",
     "beaker-redis": "Beaker, ext:redis",
     "django-redis": "Django, RedisCache",
     "wsgisession-sql": "wsgisession, db (SQLite)",
@@ -216,7 +218,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     forget: set[str] = set()
     with tempfile.TemporaryDirectory(prefix="wsgisession-load-") as tmp:
         env = Env.from_environ(Path(tmp))
-        redis_used = any(APPS[name][1] == "redis" for name in args.apps)
+        redis_used = any(APPS[name][1].startswith("redis") for name in args.apps)
         if redis_used:
             check_redis(env.redis_url)
         try:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -25,7 +26,7 @@ import redis
 
 from . import report
 from .common import ENGINES, SCENARIOS, Built, Env, Unavailable, require_cookie
-from .harness import Cell, Requester, calibrate, environ_template, fetch, run_rounds
+from .harness import Cell, Requester, calibrate, collector_paused, environ_template, fetch, run_rounds
 from .machine import Busy, header
 from .probes import CookieProbe, FileProbe, MemoryProbe, Probe, RedisProbe, Sample, SqlProbe
 from .systems import System, all_systems
@@ -120,21 +121,19 @@ def floor_cells(env: Env) -> list[Cell]:
     client.set(key, value)
 
     def get(n: int) -> float:
-        import time
-
-        started = time.perf_counter()
-        for _ in range(n):
-            client.get(key)
-        return time.perf_counter() - started
+        with collector_paused():
+            started = time.perf_counter()
+            for _ in range(n):
+                client.get(key)
+            return time.perf_counter() - started
 
     def get_set(n: int) -> float:
-        import time
-
-        started = time.perf_counter()
-        for _ in range(n):
-            client.get(key)
-            client.set(key, value)
-        return time.perf_counter() - started
+        with collector_paused():
+            started = time.perf_counter()
+            for _ in range(n):
+                client.get(key)
+                client.set(key, value)
+            return time.perf_counter() - started
 
     return [Cell("redis-py", "floor", "GET", get), Cell("redis-py", "floor", "GET+SET", get_set)]
 

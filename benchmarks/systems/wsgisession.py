@@ -35,6 +35,8 @@ class WsgisessionSystem(System):
             "memory": {"SESSION_ENGINE": "cache", "SESSION_CACHE_URL": "memory://"},
             "cookie": {"SESSION_ENGINE": "signed_cookies"},
             "redis": {"SESSION_ENGINE": "redis", "SESSION_REDIS_URL": env.redis_url},
+            # Only in the load benchmark: requests of one session take turns, so none is lost.
+            "redis-locked": {"SESSION_ENGINE": "redis", "SESSION_REDIS_URL": env.redis_url, "SESSION_LOCKING": True},
             "file": {"SESSION_ENGINE": "file", "SESSION_FILE_PATH": str(env.folder(self.name, "file"))},
             "sql": {"SESSION_ENGINE": "db", "SESSION_DB_URL": f"sqlite:///{env.sqlite_path(self.name)}"},
         }
