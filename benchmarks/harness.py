@@ -94,16 +94,15 @@ class Requester:
             append((status, headers))
             return _write
 
-        with collector_paused():
-            started = time.perf_counter()
-            for _ in range(n):
-                result = app(template.copy(), start_response)
-                for _chunk in result:
-                    pass
-                close = getattr(result, "close", None)
-                if close is not None:
-                    close()
-            elapsed = time.perf_counter() - started
+        started = time.perf_counter()
+        for _ in range(n):
+            result = app(template.copy(), start_response)
+            for _chunk in result:
+                pass
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+        elapsed = time.perf_counter() - started
         self.drain()
         return elapsed
 
@@ -111,6 +110,14 @@ class Requester:
         """Run one request; return its headers."""
         self.loop(1)
         return self.last_headers
+
+    def refresh(self) -> None:
+        """One untimed request, so that a timed loop starts with the cookie a browser holds now.
+
+        A session renewed once a minute (a signed cookie's expiry travels in the cookie)
+        would otherwise be renewed by every request of a loop that replays a stale cookie.
+        """
+        self.loop(1)
 
     def drain(self) -> None:
         bad = [status for status, _ in self.responses if not status.startswith("200")]
@@ -175,7 +182,8 @@ class Cell:
     def timed(self, n: int) -> float:
         if self.prepare is not None:
             self.prepare()
-        return self.loop(n)
+        with collector_paused():
+            return self.loop(n)
 
 
 def calibrate(cell: Cell, loop_seconds: float) -> None:

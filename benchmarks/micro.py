@@ -16,17 +16,18 @@ key the run creates is deleted at the end, nothing is flushed.
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import redis
 
 from . import report
 from .common import ENGINES, SCENARIOS, Built, Env, Unavailable, require_cookie
-from .harness import Cell, Requester, calibrate, collector_paused, environ_template, fetch, run_rounds
+from .harness import Cell, Requester, calibrate, environ_template, fetch, run_rounds
 from .machine import Busy, header
 from .probes import CookieProbe, FileProbe, MemoryProbe, Probe, RedisProbe, Sample, SqlProbe
 from .systems import System, all_systems
@@ -88,9 +89,20 @@ def system_cells(system: System, engine: str, env: Env) -> list[Cell]:
     for scenario in SCENARIOS:
         cookie = None if scenario == "new" else f"{system.cookie_name}={value}"
         requester = Requester(built.app, environ_template(scenario, cookie), system.cookie_name, built.forget)
-        cells.append(Cell(system.name, engine, scenario, requester.loop, built.prepare, built=built,
+        cells.append(Cell(system.name, engine, scenario, requester.loop, _preparing(built, requester), built=built,
                           requester=requester))
     return cells
+
+
+def _preparing(built: Built, requester: Requester) -> Callable[[], None]:
+    """What runs before each timed loop: the system's process-wide settings, then a refresh."""
+
+    def prepare() -> None:
+        if built.prepare is not None:
+            built.prepare()
+        requester.refresh()
+
+    return prepare
 
 
 def first_visit(system: System, engine: str, built: Built) -> str:
@@ -121,19 +133,17 @@ def floor_cells(env: Env) -> list[Cell]:
     client.set(key, value)
 
     def get(n: int) -> float:
-        with collector_paused():
-            started = time.perf_counter()
-            for _ in range(n):
-                client.get(key)
-            return time.perf_counter() - started
+        started = time.perf_counter()
+        for _ in range(n):
+            client.get(key)
+        return time.perf_counter() - started
 
     def get_set(n: int) -> float:
-        with collector_paused():
-            started = time.perf_counter()
-            for _ in range(n):
-                client.get(key)
-                client.set(key, value)
-            return time.perf_counter() - started
+        started = time.perf_counter()
+        for _ in range(n):
+            client.get(key)
+            client.set(key, value)
+        return time.perf_counter() - started
 
     return [Cell("redis-py", "floor", "GET", get), Cell("redis-py", "floor", "GET+SET", get_set)]
 
@@ -215,6 +225,9 @@ def run(args: argparse.Namespace, env: Env, systems: list[System]) -> str:
                 unavailable[(system.name, engine)] = str(exc)
     if "redis" in args.engines:
         cells += floor_cells(env)
+    # Every system is built: leave what exists now out of all later collections, so the
+    # collection before each timed loop only looks at what the loops allocated.
+    gc.freeze()
     progress(f"{len(cells)} cells; calibrating")
     for cell in cells:
         calibrate(cell, args.loop_seconds)
