@@ -6,7 +6,9 @@ A blob save is what Django, Beaker and Flask-Session do: serialize the whole ses
 write it in one command. A per-key save is wsgisession's: the changed key only, applied
 atomically onto the stored session (a Lua script on Redis, a version-guarded UPDATE on
 SQL, a read-merge-write under a file lock). Both write to the same real server or file
-system in one run, interleaved; the table gives the median µs per save and the ratio.
+system in one run, interleaved, through the same mechanics (the store's Redis client, its
+SQL engine and compiled statements, its file writes); the table gives the median µs per
+save and the ratio.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from pathlib import Path
 import redis
 import sqlalchemy as sa
 
+from wsgisession.stores import _file_io, _sql_engine
+from wsgisession.stores._sql_statements import Statement, cursor
 from wsgisession.stores.base import Change, Store
 from wsgisession.stores.file import FileStore
 from wsgisession.stores.redis import RedisStore
@@ -62,28 +66,26 @@ def redis_blob_save(client: redis.Redis, key: str) -> Save:  # type: ignore[type
 
 
 def sql_blob_save(url: str, table: str) -> Save:
-    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    """One UPDATE of the whole session, run as the store runs its statements (same engine setup, compiled once)."""
+    engine = _sql_engine.create_engine(sa.make_url(url))
     blobs = sa.Table(table, sa.MetaData(), sa.Column("k", sa.String(64), primary_key=True), sa.Column("v", sa.Text))
     blobs.create(engine)
     with engine.connect() as connection:
         connection.execute(sa.insert(blobs).values(k=RECORD_ID, v=json.dumps(SESSION)))
+    update = Statement(sa.update(blobs).where(blobs.c.k == sa.bindparam("key")).values(v=sa.bindparam("value")),
+                       engine.dialect)
 
     def save(n: int) -> None:
-        with engine.connect() as connection:
-            connection.execute(sa.update(blobs).where(blobs.c.k == RECORD_ID)
-                               .values(v=json.dumps({**SESSION, "key3": str(n)})))
+        with cursor(engine) as opened:
+            update.run(opened, key=RECORD_ID, value=json.dumps({**SESSION, "key3": str(n)}))
 
     return save
 
 
 def file_blob_save(folder: Path) -> Save:
+    """The whole session written to a new file swapped in, as the store writes its files (no lock, no read)."""
     def save(n: int) -> None:
-        descriptor, temporary = tempfile.mkstemp(dir=folder)
-        with os.fdopen(descriptor, "w") as handle:
-            handle.write(json.dumps({**SESSION, "key3": str(n)}))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, folder / "blob")
+        _file_io.replace(str(folder), str(folder / "blob"), json.dumps({**SESSION, "key3": str(n)}).encode())
 
     return save
 
