@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
-from . import _lifecycle, cookies
+from . import _changes, _lifecycle, cookies
 from ._pending import Pending
 from .errors import StoreError
 from .session import Session
@@ -35,14 +36,14 @@ def _commit(session: Session, status: int) -> list[Header]:
     if session._degraded:  # SESSION_STORE_FAILURE = "anonymous": no save, no cookie change
         return [VARY]
     now = session._ctx.clock()
-    wants_save = session._wants_save()
+    wants_save = wants_to_save(session)
     empty = session.is_empty()
     outcome = _lifecycle.decide(accessed=session.accessed, wants_save=wants_save, empty=empty,
                                 had_cookie=session._had_cookie, status=status)
     headers: list[Header] = []
     if outcome.delete_cookie:
         headers.append(cookies.delete_cookie_header(session._ctx.settings))
-    elif outcome.save or (not wants_save and not empty and status < 500 and session._due_for_touch(now)):
+    elif outcome.save or (not wants_save and not empty and status < 500 and due_for_touch(session, now)):
         cookie = _write_or_degrade(session, now, touch=not outcome.save)
         if cookie is not None:
             headers.append(cookie)
@@ -71,7 +72,7 @@ def commit_late(session: Session, status: int | None) -> None:
     try:
         if status is None or status >= 500:
             return
-        if session._data is None or session._degraded or not session._wants_save() or session.is_empty():
+        if session._data is None or session._degraded or not wants_to_save(session) or session.is_empty():
             return
         if session._key is None or session._key_is_new:
             logger.warning("session changed after the response started, for a key the browser does not hold;"
@@ -84,7 +85,7 @@ def commit_late(session: Session, status: int | None) -> None:
 
 def _write(session: Session, now: float, *, touch: bool) -> Header | None:
     """Save (or only renew the expiry of) the session; the Set-Cookie header to send, if any."""
-    pending = session._pending(now)
+    pending = pending_for(session, now)
     backend = session._ctx.backend
     value = backend.touch(pending) if touch else backend.save(pending)
     if value is None:
@@ -99,3 +100,50 @@ def _cookie_header(session: Session, pending: Pending, value: str, now: float) -
     if pending.cookie_max_age is None:
         return cookies.set_cookie_header(settings, value, None, None)
     return cookies.set_cookie_header(settings, value, pending.cookie_max_age, now + pending.cookie_max_age)
+
+
+# --- what the session's state asks of a commit ---------------------------------------
+
+_NO_KEYS: frozenset[str] = frozenset()
+
+
+def wants_to_save(session: Session) -> bool:
+    """Modified, saving every request, or a value changed in place (checked per key)."""
+    if session._data is None:
+        return False
+    if session.modified or session._ctx.settings.save_every_request:
+        return True
+    return bool(_changes.mutated(session._ctx.serializer.dumps, session._data, session._snapshot, session._dirty))
+
+
+def pending_for(session: Session, now: float) -> Pending:
+    """Everything one save of ``session`` writes; raises SessionDataError before anything is written."""
+    data, dumps = session._load(), session._ctx.serializer.dumps
+    key, is_new = session._key, session._key_is_new
+    if key is None:
+        key, is_new = _lifecycle.new_session_key(), True
+    if is_new:
+        changed, deleted = _changes.serialize_all(dumps, data), _NO_KEYS
+    else:
+        changed, deleted = _changes.changes(dumps, data, session._snapshot, session._dirty)
+    settings, deadline, expiry = session._ctx.settings, session._deadline(), session._expiry
+    browser_close = _lifecycle.expire_at_browser_close(expiry, settings.expire_at_browser_close)
+    max_age = None if browser_close else _lifecycle.expiry_age(expiry, now, settings.cookie_age, deadline)
+    lock = session._lock
+    return Pending(key=key, is_new=is_new, changed=changed, deleted=deleted, expiry=expiry,
+                   created_at=session._created_at, cookie_max_age=max_age,
+                   expires_at=_lifecycle.expires_at(expiry, now, settings.cookie_age, deadline),
+                   loaded=None if is_new else session._snapshot, version=session._version,
+                   retired_key=session._retired_key,
+                   lock_token=lock[1] if lock is not None and not is_new and lock[0] == key else None,
+                   user_id=session._user_id, user_changed=session._user_changed,
+                   reusable_cookie=None if is_new else session._reusable_cookie,
+                   all_data=lambda: _changes.serialize_all(dumps, data))
+
+
+def due_for_touch(session: Session, now: float) -> bool:
+    """True when an unchanged, stored session's idle expiry is due for renewal."""
+    if session._key is None or session._key_is_new or isinstance(session._expiry, datetime):
+        return False
+    renewed = _lifecycle.expires_at(session._expiry, now, session._ctx.settings.cookie_age, session._deadline())
+    return renewed - session._expires_at >= session._ctx.settings.touch_interval

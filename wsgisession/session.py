@@ -11,8 +11,6 @@ from ._pending import Pending, SessionContext
 from .backends import Loaded, Rejected
 from .errors import StoreError
 
-_NO_KEYS: frozenset[str] = frozenset()
-
 
 class Session(MutableMapping[str, Any]):
     """A dict-like session, loaded from its back end on first use.
@@ -304,49 +302,7 @@ class Session(MutableMapping[str, Any]):
             return self._ctx.clock()
         return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
 
-    # --- what the middleware asks at commit time -------------------------------------
-
-    def _wants_save(self) -> bool:
-        """Modified, saving every request, or a value changed in place (checked per key)."""
-        if self._data is None:
-            return False
-        if self.modified or self._ctx.settings.save_every_request:
-            return True
-        return bool(_changes.mutated(self._ctx.serializer.dumps, self._data, self._snapshot, self._dirty))
-
-    def _pending(self, now: float) -> Pending:
-        """Everything one save writes; raises SessionDataError before anything is written."""
-        data, dumps = self._load(), self._ctx.serializer.dumps
-        key, is_new = self._key, self._key_is_new
-        if key is None:
-            key, is_new = _lifecycle.new_session_key(), True
-        if is_new:
-            changed, deleted = _changes.serialize_all(dumps, data), _NO_KEYS
-        else:
-            changed, deleted = _changes.changes(dumps, data, self._snapshot, self._dirty)
-        settings, deadline = self._ctx.settings, self._deadline()
-        browser_close = _lifecycle.expire_at_browser_close(self._expiry, settings.expire_at_browser_close)
-        max_age = None if browser_close else _lifecycle.expiry_age(self._expiry, now, settings.cookie_age, deadline)
-        return Pending(key=key, is_new=is_new, changed=changed, deleted=deleted, expiry=self._expiry,
-                       created_at=self._created_at, cookie_max_age=max_age,
-                       expires_at=_lifecycle.expires_at(self._expiry, now, settings.cookie_age, deadline),
-                       loaded=None if is_new else self._snapshot, version=self._version,
-                       retired_key=self._retired_key, lock_token=self._lock_token_for(key, is_new),
-                       user_id=self._user_id, user_changed=self._user_changed,
-                       reusable_cookie=None if is_new else self._reusable_cookie,
-                       all_data=lambda: _changes.serialize_all(dumps, data))
-
-    def _lock_token_for(self, key: str, is_new: bool) -> str | None:
-        if self._lock is None or is_new or self._lock[0] != key:
-            return None
-        return self._lock[1]
-
-    def _due_for_touch(self, now: float) -> bool:
-        """True when an unchanged, stored session's idle expiry is due for renewal."""
-        if self._key is None or self._key_is_new or isinstance(self._expiry, datetime):
-            return False
-        renewed = _lifecycle.expires_at(self._expiry, now, self._ctx.settings.cookie_age, self._deadline())
-        return renewed - self._expires_at >= self._ctx.settings.touch_interval
+    # --- bookkeeping for the commit (see _commit) -----------------------------------
 
     def _release_lock(self) -> None:
         """Release the session lock taken at load (SESSION_LOCKING); safe to call twice."""

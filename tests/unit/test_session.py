@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from wsgisession import SessionDataError
-from wsgisession._commit import commit
+from wsgisession._commit import commit, pending_for, wants_to_save
 from wsgisession._pending import SessionContext
 from wsgisession.backends.server_side import StoreBackend
 from wsgisession.events import Events
@@ -87,7 +87,7 @@ def test_reading_does_not_modify(context: SessionContext) -> None:
     session = Session(context, saved_session(context, {"a": 1}))
     _ = session["a"], session.get("b"), list(session.items())
     assert session.accessed and not session.modified
-    assert not session._wants_save()
+    assert not wants_to_save(session)
 
 
 def test_keys_must_be_strings(context: SessionContext) -> None:
@@ -116,7 +116,7 @@ def test_only_changed_keys_are_written(context: SessionContext, store: MemorySto
     session["a"] = 10
     session["b"] = 2  # same value: nothing to write
     del session["c"]
-    pending = session._pending(context.clock())
+    pending = pending_for(session, context.clock())
     assert pending.changed == {"a": "10"} and pending.deleted == frozenset({"c"}) and not pending.is_new
 
 
@@ -252,5 +252,5 @@ def test_setting_modified_by_hand_saves_as_in_django(context: SessionContext, st
     session = Session(context, cookie)
     session["a"]
     session.modified = True
-    assert session._wants_save()
+    assert wants_to_save(session)
     assert cookie_from(commit(session, 200)) is not None
