@@ -6,12 +6,12 @@
 
 from __future__ import annotations
 
-import base64
 import binascii
 import os
 import re
 from collections.abc import Sequence
 
+from . import _b64
 from .errors import ConfigurationError, SettingProblem
 
 #: HKDF "info": keys derived for this use differ from any other use of SECRET_KEY.
@@ -59,7 +59,7 @@ class CookieCipher:
         """A fresh token for ``plaintext`` (a new random nonce each call)."""
         nonce = os.urandom(NONCE_BYTES)
         sealed = self._ciphers[0].encrypt(nonce, plaintext, self._aad)
-        return base64.urlsafe_b64encode(nonce + sealed).rstrip(b"=").decode("ascii")
+        return _b64.encode(nonce + sealed).decode("ascii")
 
     def decrypt(self, token: str) -> bytes:
         """The plaintext of ``token``; :class:`DecryptionError` if no key authenticates it."""
@@ -85,7 +85,7 @@ def _unbase64(token: str) -> bytes:
     if len(token) > MAX_TOKEN_CHARS or not _URLSAFE.fullmatch(token):
         raise DecryptionError("not an encrypted cookie value")
     try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        raw = _b64.decode(token.encode("ascii"))
     except binascii.Error as exc:
         raise DecryptionError("truncated encrypted cookie value") from exc
     if len(raw) < NONCE_BYTES + TAG_BYTES:

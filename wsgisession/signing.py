@@ -6,11 +6,12 @@ key can be rotated without logging anyone out (move the old key to the fallbacks
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 
 from itsdangerous import Signer
+
+from . import _b64
 
 #: Separates session-id signatures from any other use of SECRET_KEY.
 SESSION_ID_SALT = "wsgisession.session_id"
@@ -82,4 +83,4 @@ _SIGNATURE_LENGTH = 43
 def _sign(keyed: hmac.HMAC, message: bytes) -> bytes:
     mac = keyed.copy()
     mac.update(message)
-    return base64.urlsafe_b64encode(mac.digest()).rstrip(b"=")
+    return _b64.encode(mac.digest())

@@ -8,12 +8,11 @@ the expiry inside it; ``flush()`` and ``cycle_key()`` only replace the browser's
 
 from __future__ import annotations
 
-import base64
 import json
 import zlib
 from typing import Any, Protocol
 
-from .. import _lifecycle
+from .. import _b64, _lifecycle
 from .._pending import Pending
 from ..encryption import CookieCipher, DecryptionError
 from ..settings import Settings
@@ -65,11 +64,11 @@ class SigningCodec:
 
     def dumps(self, payload: dict[str, Any]) -> str:
         text = _compact_json(payload).encode("ascii")
-        body = _b64encode(text)
+        body = _b64.encode(text)
         if len(text) >= COMPRESS_FROM:
             compressed = zlib.compress(text)
             if len(compressed) < len(text) - 1:  # itsdangerous' rule: the dot costs a byte
-                body = b"." + _b64encode(compressed)
+                body = b"." + _b64.encode(compressed)
         return (body + b"." + self._signer.signature(body)).decode("ascii")
 
     def loads(self, value: str) -> Any:
@@ -85,15 +84,11 @@ class SigningCodec:
             raise BadCookie(f"undecodable payload: {exc}") from exc
 
 
-def _b64encode(data: bytes) -> bytes:
-    return base64.urlsafe_b64encode(data).rstrip(b"=")
-
-
 def _decode_payload(payload: bytes) -> bytes:
     """The JSON in a signed payload; ValueError if it is not base64, or not zlib after a dot."""
     compressed = payload.startswith(b".")
     encoded = payload[1:] if compressed else payload
-    data = base64.urlsafe_b64decode(encoded + b"=" * (-len(encoded) % 4))  # binascii.Error is a ValueError
+    data = _b64.decode(encoded)  # binascii.Error is a ValueError
     if not compressed:
         return data
     inflater = zlib.decompressobj()
