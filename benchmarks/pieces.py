@@ -61,7 +61,7 @@ def steps(middleware: SessionMiddleware, cookie: str) -> list[tuple[str, Callabl
     key = _lifecycle.new_session_key()
     record_id = _lifecycle.record_id(key)
     loaded = {"count": "41"}
-    change = Change(set={"count": "42"}, meta=_lifecycle.encode_meta(_lifecycle.Meta(None, time.time())),
+    change = Change(set={"count": "42"}, meta=_lifecycle.encode_meta(None, time.time()),
                     expires_at=time.time() + 3600)
     store.save(record_id, Change(set=loaded, meta=change.meta, expires_at=change.expires_at, create=True))
     signer = backend.signer  # type: ignore[attr-defined]

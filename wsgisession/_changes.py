@@ -17,6 +17,9 @@ _IMMUTABLE = (str, int, float, bool, type(None))
 
 Dumps = Callable[[Any], str]
 
+#: The keys a save deletes when it deletes none.
+NO_KEYS: frozenset[str] = frozenset()
+
 
 def serialize(dumps: Dumps, key: str, value: Any) -> str:
     """``value`` serialized; SessionDataError naming ``key`` if it cannot be."""
@@ -50,6 +53,8 @@ def changes(dumps: Dumps, data: Mapping[str, Any], loaded: Mapping[str, str],
         text = serialize(dumps, key, data[key])
         if text != loaded.get(key):
             changed[key] = text
+    if loaded.keys() <= data.keys():  # nothing deleted: the common case, without building a set
+        return changed, NO_KEYS
     return changed, frozenset(loaded.keys() - data.keys())
 
 

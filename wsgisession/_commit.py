@@ -32,35 +32,25 @@ def commit(session: Session, status: int) -> list[Header]:
 
 
 def _commit(session: Session, status: int) -> list[Header]:
-    session._load()
+    if session._data is None:  # SESSION_SAVE_EVERY_REQUEST, and the app never used the session
+        session._load()
     if session._degraded:  # SESSION_STORE_FAILURE = "anonymous": no save, no cookie change
         return [VARY]
     now = session._ctx.clock()
     wants_save = wants_to_save(session)
-    empty = session.is_empty()
+    empty = session._key is None and not session._data  # Session.is_empty, without loading again
     outcome = _lifecycle.decide(accessed=session.accessed, wants_save=wants_save, empty=empty,
                                 had_cookie=session._had_cookie, status=status)
     headers: list[Header] = []
     if outcome.delete_cookie:
         headers.append(cookies.delete_cookie_header(session._ctx.settings))
     elif outcome.save or (not wants_save and not empty and status < 500 and due_for_touch(session, now)):
-        cookie = _write_or_degrade(session, now, touch=not outcome.save)
+        cookie = _write(session, now, touch=not outcome.save)
         if cookie is not None:
             headers.append(cookie)
     if outcome.vary:
         headers.append(VARY)
     return headers
-
-
-def _write_or_degrade(session: Session, now: float, *, touch: bool) -> Header | None:
-    """Write; on a store failure log it, then raise or (anonymous policy) give up the save."""
-    try:
-        return _write(session, now, touch=touch)
-    except StoreError as exc:
-        session._ctx.events.store_failure(exc)
-        if session._ctx.settings.store_failure == "raise":
-            raise
-        return None
 
 
 def commit_late(session: Session, status: int | None) -> None:
@@ -78,33 +68,34 @@ def commit_late(session: Session, status: int | None) -> None:
             logger.warning("session changed after the response started, for a key the browser does not hold;"
                            " dropped")
             return
-        _write_or_degrade(session, session._ctx.clock(), touch=False)
+        _write(session, session._ctx.clock(), touch=False)
     finally:
         session._release_lock()
 
 
 def _write(session: Session, now: float, *, touch: bool) -> Header | None:
-    """Save (or only renew the expiry of) the session; the Set-Cookie header to send, if any."""
+    """Save (or only renew the expiry of) the session; the Set-Cookie header to send, if any.
+
+    On a store failure: log it, then raise or (``SESSION_STORE_FAILURE = "anonymous"``) give up the save.
+    """
     pending = pending_for(session, now)
-    backend = session._ctx.backend
-    value = backend.touch(pending) if touch else backend.save(pending)
+    context = session._ctx
+    try:
+        value = context.backend.touch(pending) if touch else context.backend.save(pending)
+    except StoreError as exc:
+        context.events.store_failure(exc)
+        if context.settings.store_failure == "raise":
+            raise
+        return None
     if value is None:
         return None
-    header = _cookie_header(session, pending, value, now)
+    max_age = pending.cookie_max_age
+    header = cookies.set_cookie_header(context.settings, value, max_age, None if max_age is None else now + max_age)
     session._saved(pending)
     return header
 
 
-def _cookie_header(session: Session, pending: Pending, value: str, now: float) -> Header:
-    settings = session._ctx.settings
-    if pending.cookie_max_age is None:
-        return cookies.set_cookie_header(settings, value, None, None)
-    return cookies.set_cookie_header(settings, value, pending.cookie_max_age, now + pending.cookie_max_age)
-
-
 # --- what the session's state asks of a commit ---------------------------------------
-
-_NO_KEYS: frozenset[str] = frozenset()
 
 
 def wants_to_save(session: Session) -> bool:
@@ -118,12 +109,13 @@ def wants_to_save(session: Session) -> bool:
 
 def pending_for(session: Session, now: float) -> Pending:
     """Everything one save of ``session`` writes; raises SessionDataError before anything is written."""
-    data, dumps = session._load(), session._ctx.serializer.dumps
+    data, dumps = session._data, session._ctx.serializer.dumps
+    assert data is not None  # loaded by the commit
     key, is_new = session._key, session._key_is_new
     if key is None:
         key, is_new = _lifecycle.new_session_key(), True
     if is_new:
-        changed, deleted = _changes.serialize_all(dumps, data), _NO_KEYS
+        changed, deleted = _changes.serialize_all(dumps, data), _changes.NO_KEYS
     else:
         changed, deleted = _changes.changes(dumps, data, session._snapshot, session._dirty)
     settings, deadline, expiry = session._ctx.settings, session._deadline(), session._expiry

@@ -26,7 +26,10 @@ def add_session_headers(headers: list[Header], extra: list[Header]) -> list[Head
             cache_control = True
     if vary and _varies_on_cookie(headers):
         extra = [header for header in extra if header[0] != "Vary"]
-    if not any(name == "Set-Cookie" for name, _ in extra):
+    for name, _ in extra:
+        if name == "Set-Cookie":
+            break
+    else:
         return headers + extra
     if not cache_control:
         return [*headers, *extra, PRIVATE]

@@ -33,6 +33,8 @@ def looks_like_key(text: str) -> bool:
     return KEY_PATTERN.fullmatch(text) is not None
 
 
+# Memoized: a request that saves asks again for the id its load computed.
+@functools.lru_cache(maxsize=1024)
 def record_id(key: str) -> str:
     """The id a store keeps a session under: a hash, so the store never holds the key."""
     return hashlib.sha256(key.encode("ascii")).hexdigest()
@@ -86,16 +88,17 @@ class Meta:
 
 
 # Both are memoized: a worker sees the same sessions (and so the same metadata) again and again.
+# Keyed by the fields, not a Meta: a dataclass hashes and compares in Python-level methods.
 @functools.lru_cache(maxsize=4096)
-def encode_meta(meta: Meta) -> str:
-    """Serialize the bookkeeping a store keeps beside the data."""
-    fields: dict[str, float | int | str] = {"c": meta.created_at}
-    if isinstance(meta.expiry, datetime):
-        fields["t"] = meta.expiry.timestamp()
-    elif meta.expiry is not None:
-        fields["a"] = meta.expiry
-    if meta.user_id is not None:
-        fields["u"] = meta.user_id
+def encode_meta(expiry: Expiry, created_at: float, user_id: str | None = None) -> str:
+    """Serialize the bookkeeping a store keeps beside the data (the fields of a :class:`Meta`)."""
+    fields: dict[str, float | int | str] = {"c": created_at}
+    if isinstance(expiry, datetime):
+        fields["t"] = expiry.timestamp()
+    elif expiry is not None:
+        fields["a"] = expiry
+    if user_id is not None:
+        fields["u"] = user_id
     return json.dumps(fields, separators=(",", ":"))
 
 

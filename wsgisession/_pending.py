@@ -58,6 +58,6 @@ class Pending:
     #: Every value, serialized: for back ends that write the whole session.
     all_data: Callable[[], dict[str, str]]
 
-    def meta(self) -> _lifecycle.Meta:
-        """The bookkeeping stored beside the data."""
-        return _lifecycle.Meta(self.expiry, self.created_at, self.user_id)
+    def meta(self) -> str:
+        """The bookkeeping stored beside the data, serialized."""
+        return _lifecycle.encode_meta(self.expiry, self.created_at, self.user_id)

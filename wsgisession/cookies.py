@@ -61,7 +61,7 @@ def set_cookie_header(settings: Settings, value: str, max_age: int | None, expir
         header = _from_template(settings, value, max_age, expires)
     else:
         header = _dump(settings, value, max_age, expires)
-    size = len(header.encode("latin-1"))
+    size = len(header) if header.isascii() else len(header.encode("latin-1"))
     if size > BROWSER_COOKIE_LIMIT:
         raise CookieTooLargeError(size, BROWSER_COOKIE_LIMIT)
     return ("Set-Cookie", header)
@@ -80,7 +80,7 @@ def _from_template(settings: Settings, value: str, max_age: int | None, expires:
         before, after = templates[1]
         return before + value + after
     before, after_value, after_date, after_age = templates[2]
-    return before + value + after_value + _date(int(expires)) + after_date + str(max_age) + after_age
+    return f"{before}{value}{after_value}{_date(int(expires))}{after_date}{max_age}{after_age}"
 
 
 #: The templates of the settings used last: their identity is checked, so no hashing per request.

@@ -168,7 +168,21 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")  # refused on writing, so refused on reading
 
 
-_decode = json.JSONDecoder(object_hook=_object_hook, parse_constant=_refuse_constant).decode
+_decoder = json.JSONDecoder(object_hook=_object_hook, parse_constant=_refuse_constant)
+_scan: Any = _decoder.scan_once  # type: ignore[attr-defined]  # set by JSONDecoder.__init__
+
+
+def _decode(text: str) -> Any:
+    # The decoder's scanner reads a value that fills ``text`` (what dumps writes) in one C
+    # call; anything else (whitespace around it, errors) takes the decoder's whole path,
+    # which gives the same value or the same error.
+    try:
+        value, end = _scan(text, 0)
+        if end == len(text):
+            return value
+    except (StopIteration, ValueError, TypeError):
+        pass
+    return _decoder.decode(text)
 
 
 class JSONSerializer:
@@ -186,6 +200,8 @@ class JSONSerializer:
         kind = type(value)
         if kind is str:
             return _encode_str(value)
+        if kind is int:
+            return int.__repr__(value)  # what the JSON encoder writes for an int
         if kind in _PLAIN or (kind is list and _PLAIN.issuperset(map(type, value))) or (
                 kind is dict and _is_flat_dict(value)):
             return _encode(value)  # nothing to tag: plain JSON

@@ -73,7 +73,7 @@ def test_bad_expiry_values_are_refused(value: object) -> None:
 def test_meta_round_trips(expiry: lc.Expiry) -> None:
     for user_id in (None, "alice", "ünïcode {user}"):
         meta = lc.Meta(expiry, NOW, user_id)
-        assert lc.decode_meta(lc.encode_meta(meta)) == meta
+        assert lc.decode_meta(lc.encode_meta(expiry, NOW, user_id)) == meta
 
 
 @pytest.mark.parametrize("text", ["", "[]", '{"a":1}', "not json", '{"c":"x"}'])

@@ -37,7 +37,7 @@ class StoreBackend(SessionBackend):
         if not _lifecycle.looks_like_key(key):
             return Rejected.MISSING
         record_id = _lifecycle.record_id(key)
-        token = self._lock(record_id)
+        token = None if self.lock_timeout is None else self._lock(record_id)
         try:
             loaded = self._loaded(key, self.store.load(record_id), now, token)
             if current and isinstance(loaded, Loaded):
@@ -51,7 +51,7 @@ class StoreBackend(SessionBackend):
     def save(self, pending: Pending) -> str | None:
         change = Change(
             set=pending.changed, deleted=pending.deleted, replace=pending.is_new,
-            meta=_lifecycle.encode_meta(pending.meta()), expires_at=pending.expires_at,
+            meta=pending.meta(), expires_at=pending.expires_at,
             create=pending.is_new, base=pending.loaded, version=pending.version, lock_token=pending.lock_token,
             user_id=pending.user_id if pending.user_changed or pending.is_new else None,
         )
@@ -68,7 +68,7 @@ class StoreBackend(SessionBackend):
         if isinstance(self.store, Touches):
             alive = self.store.touch(record_id, pending.expires_at)
         else:
-            change = Change(set={}, meta=_lifecycle.encode_meta(pending.meta()),
+            change = Change(set={}, meta=pending.meta(),
                             expires_at=pending.expires_at)
             alive = self.store.save(record_id, change)
         if not alive:

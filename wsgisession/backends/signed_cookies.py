@@ -158,7 +158,7 @@ class SignedCookieBackend(SessionBackend):
         return loaded
 
     def save(self, pending: Pending) -> str:
-        payload = {"k": pending.key, "m": _lifecycle.encode_meta(pending.meta()),
+        payload = {"k": pending.key, "m": pending.meta(),
                    "e": pending.expires_at, "d": pending.all_data()}
         return self._codec.dumps(payload)
 

@@ -28,12 +28,12 @@ memcached need synchronized clocks (NTP).
 
 from __future__ import annotations
 
-import contextlib
+import functools
 import random
 import re
 import secrets
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
@@ -42,6 +42,7 @@ from pymemcache.client.base import PooledClient  # type: ignore[import-untyped]
 from pymemcache.exceptions import MemcacheError  # type: ignore[import-untyped]
 
 from ..errors import ConfigurationError, LockLostError, LockTimeoutError, SettingProblem, StoreError
+from ._errors import StoreErrors
 from ._memcached_values import (
     DROP,
     Entry,
@@ -272,10 +273,5 @@ class MemcachedStore:
             raise LockLostError("memcached")
 
 
-@contextlib.contextmanager
-def _errors(operation: str) -> Iterator[None]:
-    try:
-        yield
-    except (MemcacheError, OSError) as exc:
-        # pymemcache's and the socket's messages name the failure (and at most a key), never a value.
-        raise StoreError("memcached", operation, f"{type(exc).__name__}: {exc}") from exc
+# pymemcache's and the socket's messages name the failure (and at most a key), never a value.
+_errors = functools.partial(StoreErrors, "memcached", (MemcacheError, OSError))

@@ -38,7 +38,9 @@ class MemoryStore:
         self._records: dict[str, Record] = {}
         self._leases: dict[str, tuple[str, float]] = {}  # record id -> (token, monotonic deadline)
         self._users: dict[str, set[str]] = {}  # user id -> record ids (entries of dead records linger)
-        self._changed = threading.Condition()
+        # Entered as the plain lock where nobody waits: a Condition's with-block runs Python code.
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
         self._saves = 0
         self._next_sweep = 0.0
         self._tombstones: dict[str, float] = {}  # record id -> monotonic deadline
@@ -48,7 +50,7 @@ class MemoryStore:
         return self._records.get(record_id)
 
     def save(self, record_id: str, change: Change) -> bool:
-        with self._changed:
+        with self._lock:
             if change.lock_token is not None and not self._holds(record_id, change.lock_token):
                 raise LockLostError("memory")
             current = self._records.get(record_id)
@@ -66,7 +68,7 @@ class MemoryStore:
         return True
 
     def touch(self, record_id: str, expires_at: float) -> bool:
-        with self._changed:
+        with self._lock:
             current = self._records.get(record_id)
             if current is None:
                 return False
@@ -74,7 +76,7 @@ class MemoryStore:
         return True
 
     def delete(self, record_id: str) -> None:
-        with self._changed:
+        with self._lock:
             self._records.pop(record_id, None)
 
     def acquire(self, record_id: str, lease: float, wait: float) -> str | None:
@@ -100,14 +102,14 @@ class MemoryStore:
                 self._changed.notify_all()
 
     def load_cached(self, record_id: str) -> Record | Literal[Tombstone.GONE] | None:
-        with self._changed:
+        with self._lock:
             record = self._records.get(record_id)
             if record is not None and record.expires_at > time.time():
                 return record
             return Tombstone.GONE if record is None and self._buried(record_id) else None
 
     def store_record(self, record_id: str, record: Record) -> None:
-        with self._changed:
+        with self._lock:
             current = self._records.get(record_id)
             if current is not None and current.expires_at <= time.time():
                 current = None
@@ -117,7 +119,7 @@ class MemoryStore:
                 self._records[record_id] = replace(record, data=dict(record.data))  # the caller keeps its dict
 
     def bury(self, record_id: str, ttl: float) -> None:
-        with self._changed:
+        with self._lock:
             self._records.pop(record_id, None)
             self._tombstones[record_id] = time.monotonic() + ttl
             self._burials += 1
@@ -127,12 +129,12 @@ class MemoryStore:
 
     def user_sessions(self, user_id: str) -> list[str]:
         now = time.time()
-        with self._changed:
+        with self._lock:
             ids = self._users.get(user_id, set())
             return sorted(i for i in ids if (r := self._records.get(i)) is not None and r.expires_at > now)
 
     def delete_user_sessions(self, user_id: str, except_record_id: str | None = None) -> int:
-        with self._changed:
+        with self._lock:
             ids = self._users.pop(user_id, set())
             doomed = [record_id for record_id in ids if record_id != except_record_id]
             for record_id in doomed:
@@ -143,7 +145,7 @@ class MemoryStore:
             return deleted
 
     def clear_expired(self, now: float) -> int:
-        with self._changed:
+        with self._lock:
             return self._sweep(now)
 
     def _holds(self, record_id: str, token: str) -> bool:

@@ -34,19 +34,19 @@ save with ``create`` true makes a record that wins over it. Only ``load_cached``
 
 from __future__ import annotations
 
-import contextlib
+import functools
 import math
 import random
 import secrets
 import time
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Literal
 
 import redis
 from redis.exceptions import RedisClusterException
 
-from ..errors import ConfigurationError, LockLostError, LockTimeoutError, SettingProblem, StoreError
+from ..errors import ConfigurationError, LockLostError, LockTimeoutError, SettingProblem
 from . import _redis_scripts
+from ._errors import StoreErrors
 from ._redis_users import INDEX_MARGIN, UserIndex, user_digest
 from .base import Change, CorruptRecord, Record, Tombstone
 from .redis_client import ClientOptions, RedisClient, client_from_url
@@ -236,12 +236,7 @@ def _record(fields: dict[Any, Any]) -> Record:
     return Record(data, meta, expires_at, version)
 
 
-@contextlib.contextmanager
-def _errors(operation: str) -> Iterator[None]:
-    try:
-        yield
-    except (redis.RedisError, RedisClusterException) as exc:
-        # redis-py's messages name the server and the failure, never the values sent (nor
-        # a password). The client stays usable: a Sentinel or Cluster client finds the new
-        # master on a later command.
-        raise StoreError("redis", operation, f"{type(exc).__name__}: {exc}") from exc
+# redis-py's messages name the server and the failure, never the values sent (nor a
+# password). The client stays usable: a Sentinel or Cluster client finds the new master
+# on a later command.
+_errors = functools.partial(StoreErrors, "redis", (redis.RedisError, RedisClusterException))
