@@ -48,14 +48,16 @@ def mutated(dumps: Dumps, data: Mapping[str, Any], loaded: Mapping[str, str], di
 def changes(dumps: Dumps, data: Mapping[str, Any], loaded: Mapping[str, str],
             dirty: set[str]) -> tuple[dict[str, str], frozenset[str]]:
     """The values to write (set or changed in place, unchanged ones left out) and the keys deleted."""
-    changed = mutated(dumps, data, loaded, dirty)
+    # Every key set again (dirty keys are always in data): none can have changed unseen.
+    changed = mutated(dumps, data, loaded, dirty) if len(dirty) < len(data) else {}
     for key in dirty:
         text = serialize(dumps, key, data[key])
         if text != loaded.get(key):
             changed[key] = text
-    if loaded.keys() <= data.keys():  # nothing deleted: the common case, without building a set
-        return changed, NO_KEYS
-    return changed, frozenset(loaded.keys() - data.keys())
+    for key in loaded:
+        if key not in data:
+            return changed, frozenset(loaded.keys() - data.keys())
+    return changed, NO_KEYS
 
 
 def after_save(loaded: Mapping[str, str], changed: Mapping[str, str], deleted: frozenset[str],
@@ -63,4 +65,6 @@ def after_save(loaded: Mapping[str, str], changed: Mapping[str, str], deleted: f
     """What the store holds for this session once a save of ``changed``/``deleted`` landed."""
     if replaced:
         return dict(changed)
+    if not deleted:
+        return {**loaded, **changed}
     return {**{key: text for key, text in loaded.items() if key not in deleted}, **changed}

@@ -39,8 +39,7 @@ def _commit(session: Session, status: int) -> list[Header]:
     now = session._ctx.clock()
     wants_save = wants_to_save(session)
     empty = session._key is None and not session._data  # Session.is_empty, without loading again
-    outcome = _lifecycle.decide(accessed=session.accessed, wants_save=wants_save, empty=empty,
-                                had_cookie=session._had_cookie, status=status)
+    outcome = _lifecycle.decide(session.accessed, wants_save, empty, session._had_cookie, status)  # positional: faster
     headers: list[Header] = []
     if outcome.delete_cookie:
         headers.append(cookies.delete_cookie_header(session._ctx.settings))
@@ -120,17 +119,21 @@ def pending_for(session: Session, now: float) -> Pending:
         changed, deleted = _changes.changes(dumps, data, session._snapshot, session._dirty)
     settings, deadline, expiry = session._ctx.settings, session._deadline(), session._expiry
     browser_close = _lifecycle.expire_at_browser_close(expiry, settings.expire_at_browser_close)
-    max_age = None if browser_close else _lifecycle.expiry_age(expiry, now, settings.cookie_age, deadline)
+    cookie_max_age = None if browser_close else _lifecycle.expiry_age(expiry, now, settings.cookie_age, deadline)
+    expires_at = _lifecycle.expires_at(expiry, now, settings.cookie_age, deadline)
+    loaded = None if is_new else session._snapshot
     lock = session._lock
-    return Pending(key=key, is_new=is_new, changed=changed, deleted=deleted, expiry=expiry,
-                   created_at=session._created_at, cookie_max_age=max_age,
-                   expires_at=_lifecycle.expires_at(expiry, now, settings.cookie_age, deadline),
-                   loaded=None if is_new else session._snapshot, version=session._version,
-                   retired_key=session._retired_key,
-                   lock_token=lock[1] if lock is not None and not is_new and lock[0] == key else None,
-                   user_id=session._user_id, user_changed=session._user_changed,
-                   reusable_cookie=None if is_new else session._reusable_cookie,
-                   all_data=lambda: _changes.serialize_all(dumps, data))
+    lock_token = lock[1] if lock is not None and not is_new and lock[0] == key else None
+    reusable_cookie = None if is_new else session._reusable_cookie
+
+    def all_data() -> dict[str, str]:
+        return _changes.serialize_all(dumps, data)
+
+    # Positional, in field order, each value in a variable named after its field: on
+    # CPython 3.11 keyword arguments cost about as much as building the object itself.
+    return Pending(key, is_new, changed, deleted, expiry, session._created_at, expires_at, cookie_max_age, loaded,
+                   session._version, session._retired_key, lock_token, session._user_id, session._user_changed,
+                   reusable_cookie, all_data)
 
 
 def due_for_touch(session: Session, now: float) -> bool:

@@ -133,14 +133,15 @@ class Outcome:
 
 
 NOTHING = Outcome()
+DELETE_COOKIE = Outcome(delete_cookie=True, vary=True)
 
 
-def decide(*, accessed: bool, wants_save: bool, empty: bool, had_cookie: bool, status: int) -> Outcome:
+def decide(accessed: bool, wants_save: bool, empty: bool, had_cookie: bool, status: int) -> Outcome:
     """Django's rules: delete an emptied session's cookie, save a changed one unless 5xx.
 
     ``wants_save`` is "modified, or SESSION_SAVE_EVERY_REQUEST, or a value mutated in place".
     """
     if had_cookie and empty:
-        return Outcome(delete_cookie=True, vary=True)
+        return DELETE_COOKIE
     save = wants_save and not empty and status < 500
-    return Outcome(save=save, vary=accessed or save)
+    return Outcome(save, False, accessed or save)  # save, delete_cookie, vary

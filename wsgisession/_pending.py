@@ -28,7 +28,10 @@ class SessionContext:
 
 @dataclass(slots=True)  # read-only by convention: built per request, and frozen ones build 3x slower
 class Pending:
-    """What one save writes, handed to :meth:`SessionBackend.save`."""
+    """What one save writes, handed to :meth:`SessionBackend.save`.
+
+    Built positionally by ``_commit.pending_for``: keep the fields in this order.
+    """
 
     #: The key to save under (a fresh one for a new session).
     key: str

@@ -50,7 +50,10 @@ class Record:
 
 @dataclass(slots=True)  # read-only by convention: built per request, and frozen ones build 3x slower
 class Change:
-    """What one request changed in a record, applied atomically by :meth:`Store.save`."""
+    """What one request changed in a record, applied atomically by :meth:`Store.save`.
+
+    Built positionally by ``StoreBackend.save``: keep the fields in this order.
+    """
 
     #: Keys written, with their new serialized values.
     set: Mapping[str, str]
@@ -82,6 +85,8 @@ class Change:
         """Return ``data`` with this change applied (for stores that merge in Python)."""
         if self.replace:
             return dict(self.set)
+        if not self.deleted:
+            return {**data, **self.set}
         merged = {key: value for key, value in data.items() if key not in self.deleted}
         merged.update(self.set)
         return merged
