@@ -2,7 +2,8 @@
 
 - ``/set?k=NAME``: sets ``session[NAME] = True`` (each request its own key)
 - ``/inc``: reads ``count``, waits a moment so that requests overlap, writes ``count + 1``
-- ``/slow-set?k=NAME``: loads the session, waits 0.5 s, then sets ``NAME``
+- ``/slow-set?k=NAME&loaded=PATH&go=PATH``: loads the session, creates the file ``loaded``,
+  waits until the file ``go`` exists (at most 20 s), then sets ``NAME``
 - ``/flush``: logs out
 - ``/get``: the whole session as JSON
 """
@@ -13,6 +14,7 @@ import json
 import os
 import time
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -31,7 +33,10 @@ def _race_app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         session["count"] = count + 1
     elif path == "/slow-set":
         session.get("anything")
-        time.sleep(0.5)
+        Path(query["loaded"]).touch()
+        go, deadline = Path(query["go"]), time.monotonic() + 20
+        while not go.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
         session[query["k"]] = True
     elif path == "/flush":
         session.flush()

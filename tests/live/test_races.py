@@ -92,13 +92,20 @@ def test_with_locking_parallel_increments_are_exact(start_race_server: StartRace
 
 
 @pytest.mark.parametrize("engine_id", RACE_ENGINES)
-def test_a_logout_racing_a_slow_write_stays_a_logout(start_race_server: StartRace, engine_id: str) -> None:
+def test_a_logout_racing_a_slow_write_stays_a_logout(start_race_server: StartRace, engine_id: str,
+                                                     tmp_path: Path) -> None:
     url = start_race_server(engine_id, "gthread")
     key = new_session(url)
+    loaded, go = tmp_path / "loaded", tmp_path / "go"
     with ThreadPoolExecutor(max_workers=2) as pool:
-        slow = pool.submit(requests.get, f"{url}/slow-set?k=late", cookies={"sessionid": key}, timeout=30)
-        time.sleep(0.2)  # the slow request has loaded the session and is sleeping before its save
-        pool.submit(requests.get, f"{url}/flush", cookies={"sessionid": key}, timeout=30).result()
+        slow = pool.submit(requests.get, f"{url}/slow-set?k=late&loaded={loaded}&go={go}",
+                           cookies={"sessionid": key}, timeout=60)
+        deadline = time.monotonic() + 20
+        while not loaded.exists():  # the slow request has loaded the session; it waits for "go" to save
+            assert time.monotonic() < deadline, "the slow request never loaded the session"
+            time.sleep(0.01)
+        requests.get(f"{url}/flush", cookies={"sessionid": key}, timeout=30).raise_for_status()
+        go.touch()
         slow_response = slow.result()
     assert slow_response.status_code == 200
     assert "sessionid" not in slow_response.cookies  # no cookie for the dead key
