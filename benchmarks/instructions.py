@@ -47,10 +47,10 @@ _COLLECTED = re.compile(r"Collected : ([\d,]+)")
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--engines", default=",".join(ENGINES), help="comma-separated, of memory,cookie")
-    parser.add_argument("--systems", default="wsgisession,beaker,flask,django",
+    parser.add_argument("--systems", default="wsgisession,beaker,django",
                         help="comma-separated, of wsgisession,beaker,flask,django")
     parser.add_argument("--scenarios", default="read,write", help="comma-separated, of " + ",".join(SCENARIOS))
-    parser.add_argument("--requests", type=int, default=500, help="requests in the shorter of the two runs")
+    parser.add_argument("--requests", type=int, default=200, help="requests in the shorter of the two runs")
     parser.add_argument("--run-cell", nargs=4, metavar=("SYSTEM", "ENGINE", "SCENARIO", "N"),
                         help=argparse.SUPPRESS)  # the child process: run one cell's requests
     return parser.parse_args(argv)
