@@ -37,7 +37,7 @@ class StoreBackend(SessionBackend):
         if not _lifecycle.looks_like_key(key):
             return Rejected.MISSING
         record_id = _lifecycle.record_id(key)
-        token = None if self.lock_timeout is None else self._lock(record_id)
+        token = None if self.lock_timeout is None else self._lock(record_id, self.lock_timeout)
         try:
             loaded = self._loaded(key, self.store.load(record_id), now, token)
             if current and isinstance(loaded, Loaded):
@@ -98,10 +98,10 @@ class StoreBackend(SessionBackend):
             return self.store.clear_expired(now)
         return None
 
-    def _lock(self, record_id: str) -> str | None:
-        if self.lock_timeout is None or not isinstance(self.store, Locks):
+    def _lock(self, record_id: str, timeout: float) -> str | None:
+        if not isinstance(self.store, Locks):  # refused by __init__; this tells the type checker
             return None
-        return self.store.acquire(record_id, self.lock_timeout, self.lock_timeout)
+        return self.store.acquire(record_id, timeout, timeout)
 
     def _loaded(self, key: str, record: Record | None, now: float, token: str | None) -> Loaded | Rejected:
         if record is None or record.expires_at <= now:
