@@ -86,6 +86,18 @@ def test_bad_signatures_are_logged_on_the_security_logger_and_counted(
     assert [record.name for record in records] == ["wsgisession.security"]  # one line per burst
 
 
+def test_a_tampered_cookie_is_refused_every_time_beside_the_genuine_one(make_client: MakeClient) -> None:
+    client = make_client()
+    client.get("/set?user=bob")
+    genuine = client.cookies["sessionid"]
+    last = genuine[-1]
+    tampered = genuine[:-1] + ("A" if last != "A" else "B")
+    for value, expected in [(genuine, {"user": "bob"}), (tampered, {}), (genuine, {"user": "bob"}), (tampered, {})]:
+        response = client.get("/get", extra_environ={"HTTP_COOKIE": f"sessionid={value}"})
+        assert response.json == expected
+    assert client.app.app.event_counts().bad_signatures == 2
+
+
 @pytest.mark.parametrize("engine_id", [e for e in ENGINE_IDS if e != "cache"])  # memory dies with its middleware
 def test_secret_key_rotation_keeps_sessions(engine_settings: dict[str, Any]) -> None:
     old = TestApp(SessionMiddleware(behaviour_app, engine_settings))

@@ -9,9 +9,11 @@ in a :class:`~wsgisession.stores.base.Store` and only a key in the cookie;
 from __future__ import annotations
 
 import enum
+import functools
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from .._lifecycle import Expiry
 from ..errors import UnsupportedOperation
@@ -51,6 +53,29 @@ class Rejected(enum.Enum):
     BAD_SIGNATURE = "bad signature"
     #: Authentic, but what it points to cannot be decoded: corrupted data.
     UNDECODABLE = "undecodable"
+
+
+class RefusedCookie(Exception):
+    """Raised within a back end: the cookie gives no session, for ``reason``."""
+
+    def __init__(self, reason: Rejected) -> None:
+        super().__init__(reason.value)
+        self.reason = reason
+
+
+_Read = TypeVar("_Read")
+
+
+def remember_accepted(read: Callable[[str], _Read], size: int) -> Callable[[str], _Read]:
+    """``read`` (a cookie value's check), memoized for the last ``size`` values it accepted.
+
+    A browser sends the same cookie until it is given another, so each value is checked
+    once per worker, not per request. A refusal is raised (:class:`RefusedCookie`), and
+    ``lru_cache`` keeps no exceptions: a forged value is checked, refused and counted every
+    time, and cannot crowd out the genuine ones. A hit matches the whole value by its
+    (randomized) hash, so it tells a guesser nothing about a signature.
+    """
+    return functools.lru_cache(maxsize=size)(read)
 
 
 class SessionBackend(ABC):

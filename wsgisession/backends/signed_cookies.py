@@ -17,7 +17,7 @@ from .._pending import Pending
 from ..encryption import CookieCipher, DecryptionError
 from ..settings import Settings
 from ..signing import HmacSigner
-from . import Loaded, Rejected, SessionBackend
+from . import Loaded, RefusedCookie, Rejected, SessionBackend, remember_accepted
 
 #: Separates these signatures from any other use of SECRET_KEY.
 SALT = "wsgisession.signed_cookies"
@@ -28,6 +28,8 @@ COMPRESS_FROM = 256
 #: Deflate expands at most 1032:1, so no value that fits a browser's 4096-byte cookie
 #: holds more; a longer value (servers may take bigger headers) is refused, not inflated.
 MAX_JSON_BYTES = 4 * 1024 * 1024
+#: How many authentic cookies each back end remembers, read (a few KiB each at most).
+READ_COOKIES = 1024
 
 
 class BadCookie(Exception):
@@ -132,6 +134,7 @@ class SignedCookieBackend(SessionBackend):
 
     def __init__(self, codec: CookieCodec) -> None:
         self._codec = codec
+        self._read = remember_accepted(self._read_cookie, READ_COOKIES)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SignedCookieBackend:
@@ -147,12 +150,9 @@ class SignedCookieBackend(SessionBackend):
 
     def load(self, cookie_value: str, now: float) -> Loaded | Rejected:
         try:
-            payload = self._codec.loads(cookie_value)
-        except BadCookie:
-            return Rejected.BAD_SIGNATURE
-        loaded = _from_payload(payload)
-        if loaded is None:
-            return Rejected.UNDECODABLE
+            loaded: Loaded = self._read(cookie_value)
+        except RefusedCookie as refused:
+            return refused.reason
         if loaded.expires_at <= now:
             return Rejected.MISSING
         return loaded
@@ -164,6 +164,17 @@ class SignedCookieBackend(SessionBackend):
 
     def delete(self, key: str) -> None:
         """Nothing to delete on the server: the response replaces the cookie."""
+
+    def _read_cookie(self, cookie_value: str) -> Loaded:
+        """The session in an authentic cookie (shared by every request sending it: read-only)."""
+        try:
+            payload = self._codec.loads(cookie_value)
+        except BadCookie:
+            raise RefusedCookie(Rejected.BAD_SIGNATURE) from None
+        loaded = _from_payload(payload)
+        if loaded is None:
+            raise RefusedCookie(Rejected.UNDECODABLE)
+        return loaded
 
 
 def _from_payload(payload: Any) -> Loaded | None:
