@@ -123,7 +123,7 @@ def decode_meta(text: str) -> Meta:
 # --- what the response does ----------------------------------------------------------
 
 
-@dataclass(slots=True)  # read-only by convention: built per request, and frozen ones build 3x slower
+@dataclass(frozen=True, slots=True)
 class Outcome:
     """What the middleware does with a session once the app has answered."""
 
@@ -132,8 +132,10 @@ class Outcome:
     vary: bool = False
 
 
-NOTHING = Outcome()
 DELETE_COOKIE = Outcome(delete_cookie=True, vary=True)
+#: Every outcome that keeps the cookie, by (save, vary): built once, not per request.
+_KEEP_COOKIE = {(save, vary): Outcome(save, False, vary) for save in (False, True) for vary in (False, True)}
+NOTHING = _KEEP_COOKIE[False, False]
 
 
 def decide(accessed: bool, wants_save: bool, empty: bool, had_cookie: bool, status: int) -> Outcome:
@@ -143,5 +145,5 @@ def decide(accessed: bool, wants_save: bool, empty: bool, had_cookie: bool, stat
     """
     if had_cookie and empty:
         return DELETE_COOKIE
-    save = wants_save and not empty and status < 500
-    return Outcome(save, False, accessed or save)  # save, delete_cookie, vary
+    save = bool(wants_save and not empty and status < 500)
+    return _KEEP_COOKIE[save, bool(accessed or save)]

@@ -172,19 +172,6 @@ _decoder = json.JSONDecoder(object_hook=_object_hook, parse_constant=_refuse_con
 _scan: Any = _decoder.scan_once  # type: ignore[attr-defined]  # set by JSONDecoder.__init__
 
 
-def _decode(text: str) -> Any:
-    # The decoder's scanner reads a value that fills ``text`` (what dumps writes) in one C
-    # call; anything else (whitespace around it, errors) takes the decoder's whole path,
-    # which gives the same value or the same error.
-    try:
-        value, end = _scan(text, 0)
-        if end == len(text):
-            return value
-    except (StopIteration, ValueError, TypeError):
-        pass
-    return _decoder.decode(text)
-
-
 class JSONSerializer:
     """Compact JSON with tagged types; NaN and infinities are refused (other JSON readers reject them).
 
@@ -213,7 +200,16 @@ class JSONSerializer:
     def loads(self, text: str) -> Any:
         """Deserialize ``text``; ``ValueError`` if it is not valid JSON or holds a malformed tag."""
         try:
-            return _decode(text)
+            # The decoder's scanner reads a value that fills ``text`` (what dumps writes) in one
+            # C call; anything else (whitespace around it, errors) takes the decoder's whole
+            # path, which gives the same value or the same error.
+            try:
+                value, end = _scan(text, 0)
+                if end == len(text):
+                    return value
+            except (StopIteration, ValueError, TypeError):
+                pass
+            return _decoder.decode(text)
         except RecursionError:
             raise ValueError("session data is nested too deeply") from None
 

@@ -84,19 +84,22 @@ class Session(MutableMapping[str, Any]):
         self._lock, self._degraded = None, False
         loaded = self._fetch(value, now) if value else Rejected.MISSING
         if isinstance(loaded, Loaded):
-            self._lock = (loaded.key, loaded.lock_token) if loaded.lock_token else None
-        data = self._decode(loaded.data) if isinstance(loaded, Loaded) and self._alive(loaded, now) else None
-        if not isinstance(loaded, Loaded) or data is None:
-            self._start_empty(now)
-        else:
-            self._data, self._snapshot = data, loaded.data
-            self._key, self._expiry, self._created_at = loaded.key, loaded.expiry, loaded.created_at
-            self._expires_at, self._version = loaded.expires_at, loaded.version
-            self._user_id, self._user_changed = loaded.user_id, False
-            self._dirty = set()
-            self._key_is_new, self._retired_key = False, None
-            self._reusable_cookie = loaded.reusable_cookie
-        return self._data  # type: ignore[return-value]  # set by either branch
+            if loaded.lock_token:
+                self._lock = (loaded.key, loaded.lock_token)
+            absolute_age = self._ctx.settings.absolute_age
+            if absolute_age is None or loaded.created_at + absolute_age > now:  # else: too old, start afresh
+                data = self._decode(loaded.data)
+                if data is not None:
+                    self._data, self._snapshot = data, loaded.data
+                    self._key, self._expiry, self._created_at = loaded.key, loaded.expiry, loaded.created_at
+                    self._expires_at, self._version = loaded.expires_at, loaded.version
+                    self._user_id, self._user_changed = loaded.user_id, False
+                    self._dirty = set()
+                    self._key_is_new, self._retired_key = False, None
+                    self._reusable_cookie = loaded.reusable_cookie
+                    return data
+        self._start_empty(now)
+        return self._data  # type: ignore[return-value]  # set by _start_empty
 
     def _fetch(self, value: str, now: float) -> Loaded | Rejected:
         """Load through the back end; log and count what went wrong; apply SESSION_STORE_FAILURE."""
@@ -115,18 +118,16 @@ class Session(MutableMapping[str, Any]):
             events.undecodable("stored session")
         return loaded
 
-    def _alive(self, loaded: Loaded, now: float) -> bool:
-        """False once SESSION_ABSOLUTE_AGE has passed since the session began."""
-        age = self._ctx.settings.absolute_age
-        return age is None or loaded.created_at + age > now
-
     def _decode(self, raw: dict[str, str]) -> dict[str, Any] | None:
         loads = self._ctx.serializer.loads
+        data = {}
         try:
-            return {key: loads(text) for key, text in raw.items()}
+            for key, text in raw.items():  # a loop, not a comprehension: no function built per call
+                data[key] = loads(text)
         except (ValueError, TypeError):
             self._ctx.events.undecodable("stored session data")
             return None
+        return data
 
     def _start_empty(self, now: float) -> None:
         self._data, self._snapshot, self._dirty = {}, {}, set()

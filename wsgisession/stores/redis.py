@@ -57,6 +57,7 @@ if TYPE_CHECKING:
 
 #: Prefix of the hash fields that hold session keys.
 DATA_FIELD_PREFIX = "k:"
+_DATA_FIELD_START = len(DATA_FIELD_PREFIX)
 #: Seconds between two attempts to take a held lock: the first, and the cap of its doubling.
 LOCK_RETRY_FIRST = 0.002
 LOCK_RETRY_MAX = 0.05
@@ -202,7 +203,6 @@ class RedisStore:
 
 
 def _script_args(change: Change) -> list[str | int]:
-    deleted = [] if change.replace else [DATA_FIELD_PREFIX + key for key in change.deleted if key not in change.set]
     args: list[str | int] = [
         int(change.create), int(change.replace), change.meta, repr(change.expires_at),
         _unix_ms(change.expires_at), change.lock_token or "", len(change.set),
@@ -211,7 +211,9 @@ def _script_args(change: Change) -> list[str | int]:
     ]
     for key, value in change.set.items():
         args += (DATA_FIELD_PREFIX + key, value)
-    return args + deleted
+    if change.deleted and not change.replace:
+        args += [DATA_FIELD_PREFIX + key for key in change.deleted if key not in change.set]
+    return args
 
 
 def _unix_ms(unix_time: float) -> int:
@@ -231,8 +233,10 @@ def _record(fields: dict[Any, Any]) -> Record:
         meta, expires_at, version = fields["meta"], float(fields["exp"]), int(fields["ver"])
     except (KeyError, ValueError):
         raise CorruptRecord("a Redis session hash lacks its bookkeeping fields") from None
-    data = {name[len(DATA_FIELD_PREFIX):]: value for name, value in fields.items()
-            if name.startswith(DATA_FIELD_PREFIX)}
+    data = {}
+    for name, value in fields.items():  # a loop, not a comprehension: no function built per call
+        if name.startswith(DATA_FIELD_PREFIX):
+            data[name[_DATA_FIELD_START:]] = value
     return Record(data, meta, expires_at, version)
 
 
