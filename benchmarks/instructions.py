@@ -2,6 +2,7 @@
 
     python -m benchmarks.instructions                            # memory and signed cookies, read and write
     python -m benchmarks.instructions --engines memory --scenarios untouched,read,write,new
+    python -m benchmarks.instructions --systems wsgisession --forget-cookies   # every cookie new to the worker
 
 Times on a shared VM drift by up to 2x within minutes; the number of instructions a request
 executes does not (``valgrind --tool=callgrind`` counts them, the same for the same code and
@@ -32,6 +33,7 @@ import tempfile
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from .common import SCENARIOS, Env
 from .harness import Requester, environ_template
@@ -51,12 +53,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="comma-separated, of wsgisession,beaker,flask,django")
     parser.add_argument("--scenarios", default="read,write", help="comma-separated, of " + ",".join(SCENARIOS))
     parser.add_argument("--requests", type=int, default=200, help="requests in the shorter of the two runs")
+    parser.add_argument("--forget-cookies", action="store_true",
+                        help="clear wsgisession's memo of verified cookies before each request, as for a cookie"
+                             " never seen before (a signed-cookie session after each save)")
     parser.add_argument("--run-cell", nargs=4, metavar=("SYSTEM", "ENGINE", "SCENARIO", "N"),
                         help=argparse.SUPPRESS)  # the child process: run one cell's requests
     return parser.parse_args(argv)
 
 
-def run_cell(system_name: str, engine: str, scenario: str, requests: int) -> None:
+def run_cell(system_name: str, engine: str, scenario: str, requests: int, forget_cookies: bool = False) -> None:
     """Run ``requests`` requests of one cell after a warm-up (``engine`` "baseline": no sessions)."""
     system = next(system for system in all_systems() if system.name == system_name)
     with tempfile.TemporaryDirectory(prefix="wsgisession-bench-") as tmp:
@@ -72,7 +77,8 @@ def run_cell(system_name: str, engine: str, scenario: str, requests: int) -> Non
                 built.prepare()
             value = first_visit(system, engine, built)
             cookie = None if scenario == "new" else f"{system.cookie_name}={value}"
-            requester = Requester(built.app, environ_template(scenario, cookie), system.cookie_name, built.forget)
+            app = _forgetting(built.app) if forget_cookies and system_name == "wsgisession" else built.app
+            requester = Requester(app, environ_template(scenario, cookie), system.cookie_name, built.forget)
         requester.loop(WARM_UP)
         gc.collect()
         gc.freeze()
@@ -80,10 +86,23 @@ def run_cell(system_name: str, engine: str, scenario: str, requests: int) -> Non
         requester.loop(requests)
 
 
-def count(system: str, engine: str, scenario: str, requests: int) -> int:
+def _forgetting(middleware: Any) -> Any:
+    """``middleware`` with its back end's memo of verified cookies cleared before each request."""
+    backend = middleware.backend
+    memo = getattr(backend, "_identify", None) or backend._read  # StoreBackend, SignedCookieBackend
+
+    def app(environ: Any, start_response: Any) -> Any:
+        memo.cache_clear()
+        return middleware(environ, start_response)
+
+    return app
+
+
+def count(system: str, engine: str, scenario: str, requests: int, forget_cookies: bool = False) -> int:
     """Instructions the whole process executed for ``requests`` requests of the cell."""
     command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, "-m",
-               "benchmarks.instructions", "--run-cell", system, engine, scenario, str(requests)]
+               "benchmarks.instructions", "--run-cell", system, engine, scenario, str(requests),
+               *(["--forget-cookies"] if forget_cookies else [])]
     done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": "0"},
                           check=False)
     found = _COLLECTED.search(done.stderr)
@@ -92,8 +111,9 @@ def count(system: str, engine: str, scenario: str, requests: int) -> int:
     return int(found.group(1).replace(",", ""))
 
 
-def per_request(system: str, engine: str, scenario: str, requests: int) -> float:
-    return (count(system, engine, scenario, 3 * requests) - count(system, engine, scenario, requests)) / (2 * requests)
+def per_request(system: str, engine: str, scenario: str, requests: int, forget_cookies: bool = False) -> float:
+    more, fewer = (count(system, engine, scenario, n, forget_cookies) for n in (3 * requests, requests))
+    return (more - fewer) / (2 * requests)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -101,7 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(raw)
     if args.run_cell:
         system, engine, scenario, requests = args.run_cell
-        run_cell(system, engine, scenario, int(requests))
+        run_cell(system, engine, scenario, int(requests), args.forget_cookies)
         return 0
     if shutil.which("valgrind") is None:
         print("valgrind is not installed (apt-get install -y valgrind)", file=sys.stderr)
@@ -114,7 +134,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     jobs += [(system.name, engine, scenario) for system in systems for engine in engines for scenario in scenarios]
     print(f"{len(jobs)} cells under callgrind", file=sys.stderr, flush=True)
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        counted = dict(zip(jobs, pool.map(lambda job: per_request(*job, args.requests), jobs), strict=True))
+        counts = pool.map(lambda job: per_request(*job, args.requests, args.forget_cookies), jobs)
+        counted = dict(zip(jobs, counts, strict=True))
     print(header("benchmarks.instructions", raw))
     print()
     print("Instructions per request over the same framework without sessions (callgrind).")

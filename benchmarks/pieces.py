@@ -125,6 +125,14 @@ def redis_rows(repeat: int, number: int) -> list[tuple[str, float]]:
         return store.save(record_id, Change(set={"count": "7"}, meta=record.meta, expires_at=time.time() + 3600,
                                      base=None, version=None))
 
+    def busy_loop() -> int:
+        # Little code and data, unlike a request: shows what the code a request runs costs
+        # between round trips (its caches went cold while the process waited) over its own time.
+        total = 0
+        for number in range(400):
+            total += number
+        return total
+
     def request(app: SessionMiddleware, path: str, value: str) -> Callable[[], object]:
         environ = {"REQUEST_METHOD": "GET", "PATH_INFO": path, "HTTP_COOKIE": value}
         return lambda: app(dict(environ), ignore_response)
@@ -137,6 +145,11 @@ def redis_rows(repeat: int, number: int) -> list[tuple[str, float]]:
         ("a read request on the memory engine", memory_read := request(memory, "/read", memory_cookie)),
         ("the store's load, then a memory-engine read request", lambda: (store.load(record_id), memory_read())),
         ("the store's load, then its save (EVALSHA)", lambda: (store.load(record_id), save())),
+        ("a write request on the memory engine", memory_write := request(memory, "/write", memory_cookie)),
+        ("the store's load, a memory-engine write request, then its save",
+         lambda: (store.load(record_id), memory_write(), save())),
+        ("a busy loop of a few lines (about as long)", busy_loop),
+        ("the store's load, that loop, then its save", lambda: (store.load(record_id), busy_loop(), save())),
         ("a write request through the middleware", request(middleware, "/write", cookie)),
     ]
     rounds: dict[str, list[float]] = {name: [] for name, _ in parts}
