@@ -24,6 +24,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import signal
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -39,6 +40,7 @@ from tests.load.clients import Client, Load, LoadResult
 from tests.load.load_run import Server, engine_settings, serve
 from tests.load.private_postgres import PrivatePostgres
 from tests.private_redis import PrivateRedis
+from wsgisession.stores._file_io import TEMP_PREFIX
 
 pytestmark = pytest.mark.live
 
@@ -187,15 +189,80 @@ def fill(folder: Path) -> None:
     raise AssertionError(f"{folder} never filled up")
 
 
+def fill_when_no_save_holds_space(server: Server, folder: Path) -> None:
+    """Fill ``folder``'s file system at a moment no save in flight holds space there.
+
+    A save writes a temporary file, swaps it in and deletes the old one. A save that took
+    its space before the disk filled up would free the old file's space after, and each
+    save from then on frees what it takes: the full disk would accept saves. So the workers
+    are paused (SIGSTOP) until one such moment, the disk is filled, and they go on.
+    """
+    workers = worker_pids(server)
+    for _ in range(1000):
+        pause(workers, signal.SIGSTOP)
+        try:
+            if not space_to_be_freed(folder, workers):
+                fill(folder)
+                return
+        finally:
+            pause(workers, signal.SIGCONT)
+        time.sleep(0.001)
+    raise AssertionError("the workers never paused with no save in flight")
+
+
+def worker_pids(server: Server) -> list[int]:
+    """The pids of the gunicorn master's children: its workers (it starts them a moment apart)."""
+    deadline = time.monotonic() + 10
+    while True:
+        workers = [int(stat_file.parent.name) for stat_file in Path("/proc").glob("[0-9]*/stat")
+                   if parent_pid(stat_file) == server.process.pid]
+        if len(workers) == WORKERS or time.monotonic() > deadline:
+            assert len(workers) == WORKERS, f"gunicorn workers found: {workers}"
+            return workers
+        time.sleep(0.05)
+
+
+def parent_pid(stat_file: Path) -> int | None:
+    try:
+        return int(stat_file.read_text().rsplit(")", 1)[1].split()[1])  # after the name: state, ppid, ...
+    except (FileNotFoundError, ProcessLookupError):  # the process has ended
+        return None
+
+
+def pause(pids: list[int], sig: signal.Signals) -> None:
+    for pid in pids:
+        os.kill(pid, sig)
+    if sig == signal.SIGSTOP:  # kill returns before the process has stopped
+        for pid in pids:
+            while Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "T":
+                time.sleep(0.0001)
+
+
+def space_to_be_freed(folder: Path, workers: list[int]) -> list[str]:
+    """Space in ``folder`` that saves in flight will free: temporary files, deleted files held open."""
+    held = [name for name in os.listdir(folder)
+            if name.startswith(TEMP_PREFIX) and (folder / name).stat().st_blocks]
+    for pid in workers:
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            try:
+                target = os.readlink(fd)
+            except FileNotFoundError:
+                continue
+            if target.startswith(f"{folder}/") and target.endswith(" (deleted)"):
+                held.append(target)
+    return held
+
+
 def test_file_store_on_a_full_disk_under_load(tmp_path: Path, small_tmpfs: Path) -> None:
     with engine_settings("file", tmp_path, file_path=small_tmpfs) as settings, \
             serve(settings, "sync", tmp_path) as server:
-        outage = run_outage(server, lambda: fill(small_tmpfs), (small_tmpfs / "filler").unlink)
+        outage = run_outage(server, lambda: fill_when_no_save_holds_space(server, small_tmpfs),
+                            (small_tmpfs / "filler").unlink)
         assert_failed_clearly_and_recovered(outage, server)
         assert "session store 'file' failed to save: No space left on device" in failure_lines(server)[0]
     # Nothing corrupted: no temporary file left behind, every session file whole.
     names = os.listdir(small_tmpfs)
-    assert [name for name in names if name.startswith(".wsgisession-tmp-")] == []
+    assert [name for name in names if name.startswith(TEMP_PREFIX)] == []
     sessions = [small_tmpfs / name for name in names if name.startswith("wsgisession-")]
     assert len(sessions) == CLIENTS
     for path in sessions:
