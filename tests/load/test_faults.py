@@ -224,9 +224,14 @@ def worker_pids(server: Server) -> list[int]:
 
 def parent_pid(stat_file: Path) -> int | None:
     try:
-        return int(stat_file.read_text().rsplit(")", 1)[1].split()[1])  # after the name: state, ppid, ...
+        return int(process_status(stat_file)[1])
     except (FileNotFoundError, ProcessLookupError):  # the process has ended
         return None
+
+
+def process_status(stat_file: Path) -> list[str]:
+    """The fields of ``/proc/<pid>/stat`` after the command's name: state, ppid, ..."""
+    return stat_file.read_text().rsplit(")", 1)[1].split()
 
 
 def pause(pids: list[int], sig: signal.Signals) -> None:
@@ -234,7 +239,7 @@ def pause(pids: list[int], sig: signal.Signals) -> None:
         os.kill(pid, sig)
     if sig == signal.SIGSTOP:  # kill returns before the process has stopped
         for pid in pids:
-            while Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "T":
+            while process_status(Path(f"/proc/{pid}/stat"))[0] != "T":
                 time.sleep(0.0001)
 
 
