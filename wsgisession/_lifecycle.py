@@ -145,5 +145,5 @@ def decide(accessed: bool, wants_save: bool, empty: bool, had_cookie: bool, stat
     """
     if had_cookie and empty:
         return DELETE_COOKIE
-    save = bool(wants_save and not empty and status < 500)
-    return _KEEP_COOKIE[save, bool(accessed or save)]
+    save = wants_save and not empty and status < 500
+    return _KEEP_COOKIE[save, accessed or save]
