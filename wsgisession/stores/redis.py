@@ -58,6 +58,7 @@ if TYPE_CHECKING:
 #: Prefix of the hash fields that hold session keys.
 DATA_FIELD_PREFIX = "k:"
 _DATA_FIELD_START = len(DATA_FIELD_PREFIX)
+_UNDECODABLE = "a Redis session hash holds bytes that are not UTF-8"
 #: Seconds between two attempts to take a held lock: the first, and the cap of its doubling.
 LOCK_RETRY_FIRST = 0.002
 LOCK_RETRY_MAX = 0.05
@@ -120,7 +121,10 @@ class RedisStore:
 
     def load(self, record_id: str) -> Record | None:
         with _errors("load"):
-            fields: dict[Any, Any] = self.client.hgetall(self.key(record_id))
+            try:
+                fields: dict[Any, Any] = self.client.hgetall(self.key(record_id))
+            except UnicodeDecodeError:  # raised by the client (decode_responses); the connection is reset
+                raise CorruptRecord(_UNDECODABLE) from None
         return _record(fields) if fields else None
 
     def save(self, record_id: str, change: Change) -> bool:
@@ -173,7 +177,10 @@ class RedisStore:
 
     def load_cached(self, record_id: str) -> Record | Literal[Tombstone.GONE] | None:
         with _errors("load"):
-            found = self._load_cached_script(keys=[self.key(record_id), self.tombstone_key(record_id)])
+            try:
+                found = self._load_cached_script(keys=[self.key(record_id), self.tombstone_key(record_id)])
+            except UnicodeDecodeError:
+                raise CorruptRecord(_UNDECODABLE) from None
         if isinstance(found, int):
             return Tombstone.GONE
         if not found:
@@ -228,7 +235,10 @@ def _duration_ms(seconds: float) -> int:
 def _record(fields: dict[Any, Any]) -> Record:
     """The record in a hash's ``fields``, as ``str`` or (from a client built without ``decode_responses``) ``bytes``."""
     if isinstance(next(iter(fields)), bytes):
-        fields = {name.decode(): value.decode() for name, value in fields.items()}
+        try:
+            fields = {name.decode(): value.decode() for name, value in fields.items()}
+        except UnicodeDecodeError:
+            raise CorruptRecord(_UNDECODABLE) from None
     try:
         meta, expires_at, version = fields["meta"], float(fields["exp"]), int(fields["ver"])
     except (KeyError, ValueError):
