@@ -2,8 +2,9 @@
 
 Each engine that can hold such bytes gets them planted behind its back, where it keeps
 the session's data: a Redis hash field, a memcached value, a session file, a SQLite text
-column, a cached_db cache entry. (PostgreSQL and MariaDB refuse invalid UTF-8 in a text
-column, and the memory cache holds Python strings, so those cannot.)
+column, a cached_db cache entry. (PostgreSQL refuses invalid UTF-8 in a text column, and
+MariaDB too in strict mode, storing ``?`` for it otherwise; the memory cache holds Python
+strings: those cannot hold such bytes.)
 """
 
 from __future__ import annotations
