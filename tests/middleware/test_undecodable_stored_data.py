@@ -97,6 +97,7 @@ def test_undecodable_stored_bytes_give_an_empty_session(engine_settings: dict[st
 
     assert response.status_int == 200 and response.json == {}
     assert any("could not be decoded" in record.getMessage() for record in caplog.records)
+    assert "\ufffd" not in caplog.text and "alice" not in caplog.text  # no driver message quoting the data
     assert middleware.event_counts().undecodable == 1
     client.get("/set?user=bob")  # a new session takes its place
     assert client.get("/get").json == {"user": "bob"}
