@@ -153,6 +153,35 @@ class ClusterTopology:
         return {"SESSION_REDIS_URL": f"redis://127.0.0.1:{self.ports[1]}", "SESSION_REDIS_CLUSTER": True}
 
 
+    def node_id(self, port: int) -> str:
+        """The Cluster's id of the node on ``port``."""
+        return str(self.servers.by_port(port).command("CLUSTER", "MYID"))
+
+    def slot_owners(self) -> dict[int, int]:
+        """Slot -> the port of the master that serves it."""
+        owners = {}
+        for first, last, (_, port, *_) in self.servers.started[0].command("CLUSTER", "SLOTS"):
+            owners.update(dict.fromkeys(range(first, last + 1), int(port)))
+        return owners
+
+    def reshard(self, from_port: int, to_port: int, slots: int, pipeline: int = 10) -> subprocess.CompletedProcess[str]:
+        """Move ``slots`` slots from one master to another with ``redis-cli --cluster reshard``,
+        ``pipeline`` keys per ``MIGRATE``."""
+        return subprocess.run(
+            [_redis_cli(self.servers), "--cluster", "reshard", f"127.0.0.1:{from_port}",
+             "--cluster-from", self.node_id(from_port), "--cluster-to", self.node_id(to_port),
+             "--cluster-slots", str(slots), "--cluster-pipeline", str(pipeline), "--cluster-yes"],
+            capture_output=True, text=True, timeout=120, cwd=self.servers.folder)
+
+
+def _redis_cli(servers: Servers) -> str:
+    cli = shutil.which("redis-cli")
+    if cli is None:
+        servers.stop()
+        pytest.fail("redis-cli is not installed (apt-get install redis-tools)", pytrace=False)
+    return cli
+
+
 def start_cluster(folder: Path) -> ClusterTopology:
     servers = Servers(folder)
     for n in range(3):
@@ -162,12 +191,8 @@ def start_cluster(folder: Path) -> ClusterTopology:
             "--cluster-port", str(free_port()), "--cluster-node-timeout", "2000"), port=port)
     for server in servers.started:
         servers.wait(f"{server.name} answering PING", server.answers)
-    cli = shutil.which("redis-cli")
-    if cli is None:
-        servers.stop()
-        pytest.fail("redis-cli is not installed (apt-get install redis-tools)", pytrace=False)
     create = subprocess.run(
-        [cli, "--cluster", "create", *(f"127.0.0.1:{server.port}" for server in servers.started),
+        [_redis_cli(servers), "--cluster", "create", *(f"127.0.0.1:{server.port}" for server in servers.started),
          "--cluster-replicas", "0", "--cluster-yes"], capture_output=True, text=True, timeout=60, cwd=folder)
     if create.returncode != 0:
         logs = "\n".join(server.tail() for server in servers.started)
@@ -180,6 +205,14 @@ def start_cluster(folder: Path) -> ClusterTopology:
 
 def _cluster_ok(node: Server) -> bool:
     return "cluster_state:ok" in node.command("CLUSTER", "INFO")
+
+
+@pytest.fixture
+def redis_cluster_to_reshard(tmp_path: Path) -> Iterator[ClusterTopology]:
+    """A Redis Cluster of the test's own, for a test that moves its slots; stopped after the test."""
+    topology = start_cluster(tmp_path)
+    yield topology
+    topology.servers.stop()
 
 
 @pytest.fixture(scope="session")

@@ -20,7 +20,7 @@ from wsgisession.backends.server_side import StoreBackend
 from wsgisession.errors import ConfigurationError, LockLostError, StoreError
 from wsgisession.settings import Settings
 from wsgisession.signing import SessionIdSigner
-from wsgisession.stores.base import Change, Record
+from wsgisession.stores.base import Change, CorruptRecord, Record
 from wsgisession.stores.redis import RedisStore
 from wsgisession.stores.redis_client import client_from_url
 
@@ -298,3 +298,23 @@ def test_importing_wsgisession_does_not_import_redis() -> None:
             "print('redis' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("decode_responses", [False, True])
+@pytest.mark.parametrize(("field", "value"), [("k:x", b"\x80\x04\x95"), (b"k:\xff", b"1"), ("meta", b"\xc3")])
+def test_a_hash_holding_bytes_that_are_not_utf8_is_corrupt(redis_prefix: str, decode_responses: bool,
+                                                           field: str | bytes, value: bytes) -> None:
+    client = redis.Redis.from_url(servers.REDIS_URL, decode_responses=decode_responses)
+    store = RedisStore(client, redis_prefix)
+    create(store, A, {"x": "1"})
+    client.hset(store.key(A), field, value)
+    with pytest.raises(CorruptRecord) as caught:
+        store.load(A)
+    assert A not in str(caught.value)
+    with pytest.raises(CorruptRecord):
+        store.load_cached(A)
+    assert client.ping()  # the connection the reply was read on is still usable
+    create(store, A, {"fresh": "1"})  # a new session can take its place
+    record = store.load(A)
+    assert record is not None and record.data == {"fresh": "1"}
+    client.close()

@@ -9,6 +9,7 @@ passwords, and the settings that choose them.
 from __future__ import annotations
 
 import secrets
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -178,6 +179,35 @@ def test_the_user_index_spans_cluster_nodes(redis_cluster: ClusterTopology) -> N
     assert store.user_sessions("alice") == [sessions[1]]
     assert [store.load(record_id) is None for record_id in sessions] == [True, False] + [True] * 10
     client.close()
+
+
+def test_a_migrating_slot_fails_neither_a_save_nor_a_waiting_lock(redis_cluster_to_reshard: ClusterTopology) -> None:
+    topology = redis_cluster_to_reshard
+    store = open_store({"SESSION_REDIS_URL": topology.url})
+    save(store, A, {"x": "1"})
+    slot = key_slot(store.key(A).encode())
+    source = topology.slot_owners()[slot]
+    target = next(port for port in topology.ports if port != source)
+    nodes = topology.servers.by_port(source), topology.servers.by_port(target)
+    # The first step of a reshard: the session stays on the source, its lock is on neither.
+    nodes[1].command("CLUSTER", "SETSLOT", str(slot), "IMPORTING", topology.node_id(source))
+    nodes[0].command("CLUSTER", "SETSLOT", str(slot), "MIGRATING", topology.node_id(target))
+    settle = threading.Timer(1.5, lambda: [node.command("CLUSTER", "SETSLOT", str(slot), "STABLE") for node in nodes])
+    try:
+        save(store, A, {"x": "2"})  # names the session only: the source runs it
+        with pytest.raises(StoreError, match="TTL exhausted"):  # TRYAGAIN for longer than the lock waits
+            store.acquire(A, 10, 0.5)
+        settle.start()
+        token = store.acquire(A, 10, 5)  # waits the migration out
+        assert token is not None
+        save(store, A, {"x": "3"}, lock_token=token)
+    finally:
+        settle.cancel()
+        for node in nodes:
+            node.command("CLUSTER", "SETSLOT", str(slot), "STABLE")
+    record = store.load(A)
+    assert record is not None and record.data == {"x": "3"}
+    store.client.close()
 
 
 # --- Sentinel ------------------------------------------------------------------------------

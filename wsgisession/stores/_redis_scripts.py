@@ -19,26 +19,47 @@ local function batched(command, key, from, to)
 end
 """
 
-# KEYS: the hash, the lock. ARGV: create, replace, meta, exp, expire-at in ms, the
-# lock token ('' for none), the number of data fields to set, the owner's digest
-# ('' keeps the owner), the owner index's expire-at in ms, then the field/value
-# pairs, then the fields to delete. Returns 0 (no record), -1 (lock lost), else 1
-# or what index_due returns. A replace keeps the owner (only Change.user_id changes
-# it) and starts ver again at 1. Every record has ver, so EXISTS runs only for a new
-# key: a save is HMGET, HSET, PEXPIREAT (and EXISTS if new, DEL if replaced, HDEL if
-# keys were deleted), the bookkeeping and the first ~500 keys in one HSET.
+# KEYS: the hash, and the lock only with a token (a Cluster answers TRYAGAIN, while a
+# slot moves, for keys that are not all on one node: a missing lock is on neither).
+# ARGV: create, replace, meta, exp, expire-at in ms, the lock token ('' for none),
+# the number of data fields to set, the owner's digest ('' keeps the owner), the
+# owner index's expire-at in ms, then the field/value pairs, then the fields to delete.
+# Returns 0 (no record), -1 (lock lost), else 1 or what index_due returns. A replace
+# keeps the owner (only Change.user_id changes it) and starts ver again at 1. Every
+# record has ver, so EXISTS runs only for a new key: a save is HMGET, HSET, PEXPIREAT
+# (and EXISTS if new, HKEYS and HDEL if replaced, HDEL if keys were deleted), the
+# bookkeeping and the first ~500 keys in one HSET.
 SAVE = _BATCHED + INDEX_DUE_LUA + """
+-- A replaced record's data fields ('k:...') that the save does not set, deleted after its
+-- HSET rather than by a DEL before it: the key never ceases to exist, as a Cluster refuses
+-- a script that brings back a key of a migrating slot ("non local key").
+local function drop_stale(key, stale, from, to)
+  local kept, doomed = {}, {}
+  for i = from, to, 2 do
+    kept[ARGV[i]] = true
+  end
+  for _, field in ipairs(stale) do
+    if not kept[field] and string.sub(field, 1, 2) == 'k:' then
+      doomed[#doomed + 1] = field
+    end
+  end
+  for first = 1, #doomed, 1000 do
+    redis.call('HDEL', key, unpack(doomed, first, math.min(first + 999, #doomed)))
+  end
+end
+
 local key = KEYS[1]
 if ARGV[6] ~= '' and redis.call('GET', KEYS[2]) ~= ARGV[6] then
   return -1
 end
 local known = redis.call('HMGET', key, 'ver', 'usr', 'usr_until')
+local stale = false
 if not known[1] and redis.call('EXISTS', key) == 0 then
   if ARGV[1] == '0' then
     return 0
   end
 elseif ARGV[2] == '1' then
-  redis.call('DEL', key)
+  stale = redis.call('HKEYS', key)
   known[1] = false
 end
 local ver = (tonumber(known[1]) or 0) + 1
@@ -56,6 +77,9 @@ else
   redis.call('HSET', key, 'meta', ARGV[3], 'exp', ARGV[4], 'ver', ver, unpack(ARGV, 10, last))
 end
 batched('HSET', key, last + 1, first_deleted - 1)
+if stale then
+  drop_stale(key, stale, 10, first_deleted - 1)
+end
 redis.call('PEXPIREAT', key, ARGV[5])
 return due or 1
 """

@@ -42,7 +42,7 @@ import time
 from typing import TYPE_CHECKING, Any, Literal
 
 import redis
-from redis.exceptions import RedisClusterException
+from redis.exceptions import ClusterError, RedisClusterException, TryAgainError
 
 from ..errors import ConfigurationError, LockLostError, LockTimeoutError, SettingProblem
 from . import _redis_scripts
@@ -58,9 +58,18 @@ if TYPE_CHECKING:
 #: Prefix of the hash fields that hold session keys.
 DATA_FIELD_PREFIX = "k:"
 _DATA_FIELD_START = len(DATA_FIELD_PREFIX)
+_UNDECODABLE = "a Redis session hash holds bytes that are not UTF-8"
 #: Seconds between two attempts to take a held lock: the first, and the cap of its doubling.
 LOCK_RETRY_FIRST = 0.002
 LOCK_RETRY_MAX = 0.05
+#: Seconds a save keeps trying while a Redis Cluster slot moves (or fails over), and the pause
+#: between two tries; a lock waits out such a moment within its own ``wait`` instead.
+SLOT_MOVE_WAIT = 2.0
+SLOT_MOVE_PAUSE = 0.05
+#: What a Cluster answers, through redis-py, to a command it did not run: ``TRYAGAIN`` for
+#: keys of a migrating slot that are not all on one node (once redis-py's own retries ran
+#: out: ``ClusterError: TTL exhausted``), ``CLUSTERDOWN`` while a master fails over.
+_SLOT_MOVING = (ClusterError, TryAgainError)
 
 
 class RedisStore:
@@ -120,14 +129,27 @@ class RedisStore:
 
     def load(self, record_id: str) -> Record | None:
         with _errors("load"):
-            fields: dict[Any, Any] = self.client.hgetall(self.key(record_id))
+            try:
+                fields: dict[Any, Any] = self.client.hgetall(self.key(record_id))
+            except UnicodeDecodeError:  # raised by the client (decode_responses); the connection is reset
+                raise CorruptRecord(_UNDECODABLE) from None
         return _record(fields) if fields else None
 
     def save(self, record_id: str, change: Change) -> bool:
-        """Apply ``change``; raise :class:`LockLostError` (writing nothing) if its ``lock_token`` lost the lock."""
+        """Apply ``change``; raise :class:`LockLostError` (writing nothing) if its ``lock_token`` lost the lock.
+
+        On a Cluster whose slot is moving, retried for up to :data:`SLOT_MOVE_WAIT` seconds.
+        """
+        key = self.key(record_id)
+        # Only the keys the script reads: a key that does not exist (an unlocked session's
+        # lock) makes a Cluster answer TRYAGAIN for as long as the slot moves.
+        keys = [key] if change.lock_token is None else [key, self.lock_key(record_id)]
+        args = _script_args(change)
         with _errors("save"):
-            written = self._save_script(keys=[self.key(record_id), self.lock_key(record_id)],
-                                        args=_script_args(change))
+            try:
+                written = self._save_script(keys=keys, args=args)
+            except _SLOT_MOVING:
+                written = _when_slot_settles(self._save_script, keys, args, time.monotonic() + SLOT_MOVE_WAIT)
             # After the save, not with it (other cluster slots): if this fails, the app gets
             # the StoreError, but the record is saved and its user's index may lack it until
             # a later renewal extends the index again (see _redis_users) or the session ends.
@@ -148,14 +170,23 @@ class RedisStore:
         return bool(alive)
 
     def acquire(self, record_id: str, lease: float, wait: float) -> str | None:
-        """Take the lock (``SET NX PX``), retrying with jittered backoff; see :class:`~.base.Locks`."""
+        """Take the lock (``SET NX PX``), retrying with jittered backoff; see :class:`~.base.Locks`.
+
+        A Cluster slot that moves meanwhile is waited out like a held lock, within ``wait``.
+        """
         token = secrets.token_hex(16)
         deadline = time.monotonic() + wait
         pause = LOCK_RETRY_FIRST
+        keys = [self.key(record_id), self.lock_key(record_id)]
+        args: list[str | int] = [token, _duration_ms(lease)]
         while True:
             with _errors("lock"):
-                outcome = self._acquire_script(keys=[self.key(record_id), self.lock_key(record_id)],
-                                               args=[token, _duration_ms(lease)])
+                try:
+                    outcome = self._acquire_script(keys=keys, args=args)
+                except _SLOT_MOVING:  # the lock is not there yet: a moving slot answers TRYAGAIN
+                    if time.monotonic() >= deadline:
+                        raise
+                    outcome = 0  # wait as for a lock held by another request
             if outcome == 1:
                 return token
             if outcome == -1:
@@ -173,7 +204,10 @@ class RedisStore:
 
     def load_cached(self, record_id: str) -> Record | Literal[Tombstone.GONE] | None:
         with _errors("load"):
-            found = self._load_cached_script(keys=[self.key(record_id), self.tombstone_key(record_id)])
+            try:
+                found = self._load_cached_script(keys=[self.key(record_id), self.tombstone_key(record_id)])
+            except UnicodeDecodeError:
+                raise CorruptRecord(_UNDECODABLE) from None
         if isinstance(found, int):
             return Tombstone.GONE
         if not found:
@@ -202,6 +236,17 @@ class RedisStore:
             return self._users.delete_sessions(user_id, except_record_id)
 
 
+def _when_slot_settles(script: Any, keys: list[str], args: list[str | int], deadline: float) -> Any:
+    """Run ``script`` again, pausing, until a Cluster runs it; past ``deadline``, raise what it answers."""
+    while True:
+        time.sleep(SLOT_MOVE_PAUSE)
+        try:
+            return script(keys=keys, args=args)
+        except _SLOT_MOVING:
+            if time.monotonic() >= deadline:
+                raise
+
+
 def _script_args(change: Change) -> list[str | int]:
     args: list[str | int] = [
         int(change.create), int(change.replace), change.meta, repr(change.expires_at),
@@ -228,7 +273,10 @@ def _duration_ms(seconds: float) -> int:
 def _record(fields: dict[Any, Any]) -> Record:
     """The record in a hash's ``fields``, as ``str`` or (from a client built without ``decode_responses``) ``bytes``."""
     if isinstance(next(iter(fields)), bytes):
-        fields = {name.decode(): value.decode() for name, value in fields.items()}
+        try:
+            fields = {name.decode(): value.decode() for name, value in fields.items()}
+        except UnicodeDecodeError:
+            raise CorruptRecord(_UNDECODABLE) from None
     try:
         meta, expires_at, version = fields["meta"], float(fields["exp"]), int(fields["ver"])
     except (KeyError, ValueError):

@@ -68,7 +68,12 @@ class SqlStore:
 
     def load(self, record_id: str) -> Record | None:
         with self._cursor("load") as (cursor, database):
-            row = database.queries.select.run(cursor, key=record_id).fetchone()
+            try:
+                row = database.queries.select.run(cursor, key=record_id).fetchone()
+            except (UnicodeDecodeError, database.error) as exc:
+                if not _undecodable(exc):
+                    raise
+                raise CorruptRecord(f"a row of the {self.table.name} table holds text that is not UTF-8") from None
         if row is None:
             return None
         text, expire_date, version = row[:3]
@@ -241,3 +246,8 @@ class SqlStore:
         if self.url.password:
             detail = detail.replace(str(self.url.password), "***")
         return detail
+
+
+def _undecodable(exc: Exception) -> bool:
+    """Whether the driver could not decode a text column (sqlite3's error quotes the text: never log it)."""
+    return isinstance(exc, UnicodeDecodeError) or str(exc).startswith("Could not decode to UTF-8")
