@@ -13,6 +13,8 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
+import pytest
+
 from tests.packaging.conftest import ROOT
 
 #: A user's module, correct under --strict only if wsgisession's types are real.
@@ -43,19 +45,25 @@ name: str = Settings.from_mapping({}).cookie_name
 WRONG_LINE = "age: str = Settings.from_mapping({}).cookie_age\n"
 
 
-def mypy(python: Path | str, folder: Path) -> subprocess.CompletedProcess[str]:
+@pytest.fixture(scope="module")
+def mypy_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One mypy cache for the runs of this module: the standard library is analysed once."""
+    return tmp_path_factory.mktemp("mypy-cache")
+
+
+def mypy(python: Path | str, folder: Path, cache: Path) -> subprocess.CompletedProcess[str]:
     """mypy --strict on ``folder/user.py`` for the environment of ``python``, from outside the repository."""
-    return subprocess.run([sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--python-executable",
-                           str(python), "user.py"], cwd=folder, capture_output=True, text=True, check=False,
-                          env={"PATH": "/usr/bin:/bin"})
+    return subprocess.run([sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(cache),
+                           "--python-executable", str(python), "user.py"], cwd=folder, capture_output=True,
+                          text=True, check=False, env={"PATH": "/usr/bin:/bin"})
 
 
-def check_types_reach_the_user(python: Path | str, tmp_path: Path) -> None:
+def check_types_reach_the_user(python: Path | str, tmp_path: Path, cache: Path) -> None:
     (tmp_path / "user.py").write_text(USER_MODULE)
-    clean = mypy(python, tmp_path)
+    clean = mypy(python, tmp_path, cache)
     assert clean.returncode == 0, clean.stdout + clean.stderr
     (tmp_path / "user.py").write_text(USER_MODULE + WRONG_LINE)
-    wrong = mypy(python, tmp_path)
+    wrong = mypy(python, tmp_path, cache)
     assert 'expression has type "int", variable has type "str"' in wrong.stdout, wrong.stdout + wrong.stderr
 
 
@@ -66,11 +74,11 @@ def test_the_test_venv_is_an_editable_install_of_this_tree() -> None:
     assert Path(direct_url["url"].removeprefix("file://")).resolve() == ROOT
 
 
-def test_mypy_strict_sees_the_types_of_an_editable_install(tmp_path: Path) -> None:
-    check_types_reach_the_user(sys.executable, tmp_path)
+def test_mypy_strict_sees_the_types_of_an_editable_install(tmp_path: Path, mypy_cache: Path) -> None:
+    check_types_reach_the_user(sys.executable, tmp_path, mypy_cache)
 
 
-def test_mypy_strict_sees_the_types_of_the_wheel(wheel_python: Path, tmp_path: Path) -> None:
-    check_types_reach_the_user(wheel_python, tmp_path)
+def test_mypy_strict_sees_the_types_of_the_wheel(wheel_python: Path, tmp_path: Path, mypy_cache: Path) -> None:
+    check_types_reach_the_user(wheel_python, tmp_path, mypy_cache)
 
 
