@@ -10,7 +10,7 @@ import time
 from importlib.metadata import PackageNotFoundError, version
 
 #: Distributions whose versions every header reports (those not installed are left out).
-DISTRIBUTIONS = ("wsgisession", "beaker", "flask", "flask-session", "cachelib", "django", "werkzeug",
+DISTRIBUTIONS = ("wsgi-session", "beaker", "flask", "flask-session", "cachelib", "django", "werkzeug",
                  "sqlalchemy", "redis", "hiredis", "gunicorn")
 
 

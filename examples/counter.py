@@ -8,7 +8,8 @@ then call it a few times, keeping the cookies::
 
     curl -c jar -b jar http://127.0.0.1:8000/session
 
-Every endpoint answers JSON:
+``/`` is an HTML page with the two counts and a link to each endpoint; it changes nothing.
+Every other endpoint answers JSON:
 
 - ``/cookie``: ``{"res": n}``. The count lives in the cookie ``res``: the browser
   holds the value and can change it (never keep anything that matters there).
@@ -24,6 +25,7 @@ from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from markupsafe import Markup
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Request, Response
 
@@ -32,6 +34,18 @@ from wsgisession import SessionMiddleware, get_session
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
+
+
+def index(request: Request) -> Response:
+    """The two counts as they stand, and a link to each route; reads the session, saves nothing."""
+    html = Markup('<!doctype html><html><head><meta charset="utf-8"><title>Counter</title></head><body>'
+                  "<h1>Counter</h1><p>cookie: {} &middot; session: {}</p><ul>"
+                  '<li><a href="/cookie">/cookie</a>: add one to the count in a plain cookie</li>'
+                  '<li><a href="/session">/session</a>: add one to the count in the session</li>'
+                  '<li><a href="/session/reset">/session/reset</a>: forget the session</li>'
+                  "</ul></body></html>").format(request.cookies.get("res", "0"),
+                                                 get_session(request.environ).get("count", 0))
+    return Response(html, mimetype="text/html")
 
 
 def json_response(data: dict[str, Any]) -> Response:
@@ -63,6 +77,7 @@ def session_reset(request: Request) -> Response:
 
 
 ROUTES: dict[str, Callable[[Request], Response]] = {
+    "/": index,
     "/cookie": cookie_counter,
     "/session": session_counter,
     "/session/reset": session_reset,

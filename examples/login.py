@@ -8,7 +8,7 @@ and open http://127.0.0.1:8000/. Sessions go where ``examples/settings.py`` says
 SQLite file in the working directory by default); users go to the SQLite file
 ``WSGISESSION_USERS_DB`` names (``examples-users.sqlite3`` in the working directory).
 
-Pages: ``/`` greets the logged-in user; ``/register`` and ``/login`` show their form
+Pages: ``/`` greets the logged-in user and links every other page; ``/register`` and ``/login`` show their form
 (GET) and handle it (POST); ``/logout`` (POST, or GET as in the tutorial) ends the
 session. Forms carry an anti-forgery token kept in the session, which is also why a
 visitor has a session before logging in, and why login must give it a new key.

@@ -1,7 +1,7 @@
 """AES-GCM for cookie values: private and tamper-proof, with keys derived from SECRET_KEY.
 
 ``cryptography`` is imported only when a :class:`CookieCipher` is built, that is when
-``SESSION_COOKIE_ENCRYPT`` is on; install it with ``pip install 'wsgisession[crypto]'``.
+``SESSION_COOKIE_ENCRYPT`` is on; install it with ``pip install 'wsgi-session[crypto]'``.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ class CookieCipher:
             from cryptography.hazmat.primitives.ciphers.aead import AESGCM
         except ImportError as exc:
             raise ConfigurationError([SettingProblem(
-                "SESSION_COOKIE_ENCRYPT", "the cryptography package: pip install 'wsgisession[crypto]'",
+                "SESSION_COOKIE_ENCRYPT", "the cryptography package: pip install 'wsgi-session[crypto]'",
                 f"True, but cryptography cannot be imported ({exc})")]) from exc
         if not secrets:
             raise ValueError("CookieCipher needs at least one secret")

@@ -32,7 +32,7 @@ class SettingProblem:
 class ConfigurationError(WSGISessionError, ValueError):
     """The settings are wrong; raised when the middleware is built.
 
-    Every problem found is listed at once in :attr:`problems`.
+    Every problem found is listed at once in ``problems`` (a list of :class:`SettingProblem`).
     """
 
     def __init__(self, problems: list[SettingProblem]) -> None:

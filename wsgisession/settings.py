@@ -18,69 +18,88 @@ from .errors import ConfigurationError, SettingProblem
 class Settings:
     """Validated settings; build with :meth:`from_mapping`. Field docs give the dict keys."""
 
-    #: SECRET_KEY
+    #: SECRET_KEY: **required**: signs the session cookie (every engine); at least 16 characters.
     secret_key: str | None = None
-    #: SECRET_KEY_FALLBACKS: older keys still accepted when reading.
+    #: SECRET_KEY_FALLBACKS: older keys still accepted when reading (key rotation).
     secret_key_fallbacks: tuple[str, ...] = ()
-    #: SESSION_ENGINE
+    #: SESSION_ENGINE: `db`, `cache`, `cached_db`, `file`, `signed_cookies`, `redis`, or a dotted path
+    #: ("pkg.module.Class") to your own store.
     engine: str = "db"
-    #: SESSION_COOKIE_NAME
+    #: SESSION_COOKIE_NAME: a `__Host-` name requires `SESSION_COOKIE_SECURE`, path `/` and no domain;
+    #: `__Secure-` requires `SESSION_COOKIE_SECURE`.
     cookie_name: str = "sessionid"
-    #: SESSION_COOKIE_AGE, in seconds (two weeks).
+    #: SESSION_COOKIE_AGE: seconds of inactivity before a session expires (two weeks).
     cookie_age: int = 1209600
-    #: SESSION_COOKIE_DOMAIN
+    #: SESSION_COOKIE_DOMAIN: the cookie's `Domain`; `None` sends it back to the host that set it only.
     cookie_domain: str | None = None
-    #: SESSION_COOKIE_PATH
+    #: SESSION_COOKIE_PATH: the cookie's `Path`.
     cookie_path: str = "/"
-    #: SESSION_COOKIE_SECURE
+    #: SESSION_COOKIE_SECURE: send the cookie over HTTPS only.
     cookie_secure: bool = False
-    #: SESSION_COOKIE_HTTPONLY
+    #: SESSION_COOKIE_HTTPONLY: keep the cookie out of reach of JavaScript.
     cookie_httponly: bool = True
-    #: SESSION_COOKIE_SAMESITE: "Strict", "Lax", "None" or None.
+    #: SESSION_COOKIE_SAMESITE: `"Strict"`, `"Lax"`, `"None"` (requires `SESSION_COOKIE_SECURE`) or `None`.
     cookie_samesite: str | None = "Lax"
-    #: SESSION_COOKIE_ENCRYPT: the signed_cookies engine encrypts the data (AES-GCM), not only signs it.
+    #: SESSION_COOKIE_ENCRYPT: the `signed_cookies` engine encrypts the data (AES-GCM), not only signs it;
+    #: needs `pip install 'wsgi-session[crypto]'`; server-side engines ignore it.
     cookie_encrypt: bool = False
-    #: SESSION_EXPIRE_AT_BROWSER_CLOSE
+    #: SESSION_EXPIRE_AT_BROWSER_CLOSE: a cookie without `Max-Age`, which the browser drops when it closes.
     expire_at_browser_close: bool = False
-    #: SESSION_SAVE_EVERY_REQUEST
+    #: SESSION_SAVE_EVERY_REQUEST: save the session (and renew its expiry) on every request, changed or not.
     save_every_request: bool = False
-    #: SESSION_SERIALIZER: "json" or a dotted path to a serializer class.
+    #: SESSION_SERIALIZER: `"json"`: JSON plus tagged `datetime`, `date`, `time`, `Decimal`, `UUID`, `bytes`,
+    #: `set`, `frozenset` and `tuple` that come back as they went in (an aware datetime keeps its UTC offset,
+    #: not its zone name; dict keys must be strings); or a dotted path to a class with `dumps(value) -> str`
+    #: and `loads(str)`; pickle is not offered.
     serializer: str = "json"
-    #: SESSION_DB_URL: a SQLAlchemy URL; a SQLite file in the working directory by default.
+    #: SESSION_DB_URL: any SQLAlchemy URL: SQLite, PostgreSQL (`postgresql+psycopg://…`),
+    #: MySQL/MariaDB (`mysql+pymysql://…`); a SQLite file in the working directory by default.
     db_url: str = "sqlite:///wsgisession.sqlite3"
-    #: SESSION_DB_TABLE
+    #: SESSION_DB_TABLE: the table the `db` and `cached_db` engines use.
     db_table: str = "wsgisession"
-    #: SESSION_CACHE_URL: memory://, redis://… or memcached://host:port
+    #: SESSION_CACHE_URL: the cache of the `cache` and `cached_db` engines: `memory://`,
+    #: `redis://…`/`rediss://…` or `memcached://host:port`.
     cache_url: str = "memory://"
-    #: SESSION_FILE_PATH: the folder of the file engine (the system temp dir by default).
+    #: SESSION_FILE_PATH: the folder of the `file` engine (must exist); the system temp dir by default.
     file_path: str = tempfile.gettempdir()
-    #: SESSION_REDIS_URL, or built from SESSION_REDIS_SENTINELS and _SENTINEL_MASTER or the seed-era
-    #: SESSION_REDIS_HOST/PORT/DB/PASSWORD; SESSION_REDIS_CLUSTER makes it a redis+cluster:// URL.
+    #: SESSION_REDIS_URL: URL of the `redis` engine: `redis://`, `rediss://` (TLS), `unix://`,
+    #: `redis+sentinel://`, `redis+cluster://` or `rediss+cluster://`; or built from SESSION_REDIS_SENTINELS
+    #: and _SENTINEL_MASTER or the seed-era SESSION_REDIS_HOST/PORT/DB/PASSWORD; SESSION_REDIS_CLUSTER makes
+    #: it a redis+cluster:// URL.
     redis_url: str | None = None
-    #: SESSION_REDIS_PREFIX
+    #: SESSION_REDIS_PREFIX: key prefix of everything wsgisession keeps in Redis (the `redis` engine and
+    #: `redis://` caches).
     redis_prefix: str = "session"
     #: SESSION_REDIS_SOCKET_TIMEOUT: seconds to wait for a Redis reply.
     redis_socket_timeout: float = 3.0
-    #: SESSION_REDIS_CONNECT_TIMEOUT: seconds to wait for a connection to Redis.
+    #: SESSION_REDIS_CONNECT_TIMEOUT: seconds to wait for a connection to Redis (a failed connection is
+    #: tried once more).
     redis_connect_timeout: float = 2.0
-    #: SESSION_REDIS_MAX_CONNECTIONS: connections a worker's Redis client opens at most, per server.
+    #: SESSION_REDIS_MAX_CONNECTIONS: connections a worker process opens at most, per Redis server; with one
+    #: server a command beyond it waits for a free one (up to the socket timeout), behind Sentinels or on a
+    #: Cluster it fails (`StoreError`): at least the worker's threads there.
     redis_max_connections: int = 50
-    #: SESSION_REDIS_SSL_CA_CERTS: PEM file of the CAs of rediss:// servers (the system's by default).
+    #: SESSION_REDIS_SSL_CA_CERTS: PEM file of the CAs that `rediss://` servers' certificates must chain to;
+    #: the system's by default.
     redis_ssl_ca_certs: str | None = None
-    #: SESSION_TOUCH_INTERVAL: a read renews the idle expiry at most this often (seconds).
+    #: SESSION_TOUCH_INTERVAL: seconds: a read renews the idle expiry (and the cookie's `Max-Age`) at most
+    #: this often, without rewriting the session; `0` renews on every read.
     touch_interval: int = 60
-    #: SESSION_LOCKING: requests of one session load-modify-save one after another.
+    #: SESSION_LOCKING: lock each session for the length of a request, so same-key read-modify-write is
+    #: exact (not with `signed_cookies`).
     locking: bool = False
-    #: SESSION_LOCK_TIMEOUT: how long a request waits for, and may hold, a session's lock (seconds).
+    #: SESSION_LOCK_TIMEOUT: seconds a request waits for a session's lock, and the longest a lock lasts.
     lock_timeout: float = 10.0
-    #: SESSION_ABSOLUTE_AGE: a session ends this long after it began, whatever the activity (seconds).
+    #: SESSION_ABSOLUTE_AGE: seconds after which a session ends whatever the activity (the idle timeout is
+    #: `SESSION_COOKIE_AGE`); `cycle_key()` keeps the deadline.
     absolute_age: int | None = None
-    #: SESSION_STORE_FAILURE: "raise" (503) or "anonymous" (an empty, unsaved session).
+    #: SESSION_STORE_FAILURE: `"raise"`: a store failure answers 503; `"anonymous"`: the request runs with
+    #: an empty, unsaved session and no cookie change.
     store_failure: str = "raise"
 
     @classmethod
     def from_mapping(cls, mapping: Mapping[str, Any] | None = None) -> Settings:
-        """Validate ``mapping``; raise :class:`ConfigurationError` listing every problem."""
+        """Validate ``mapping``; raise :class:`~wsgisession.errors.ConfigurationError` listing every problem."""
         return _parse(mapping or {})
 
 
@@ -115,12 +134,21 @@ _TABLE: dict[str, tuple[str | None, Callable[[Any], Any]]] = {
     "SESSION_LOCK_TIMEOUT": ("lock_timeout", parse.positive_seconds),
     "SESSION_ABSOLUTE_AGE": ("absolute_age", parse.optional(parse.positive_int)),
     "SESSION_STORE_FAILURE": ("store_failure", parse.one_of("raise", "anonymous")),
+    #: SESSION_REDIS_HOST: the seed-era spelling (django-redis-sessions), with _PORT, _DB and _PASSWORD;
+    #: turned into SESSION_REDIS_URL; not together with it.
     "SESSION_REDIS_HOST": (None, parse.optional_text),
+    #: SESSION_REDIS_PORT: with SESSION_REDIS_HOST (6379 by default).
     "SESSION_REDIS_PORT": (None, parse.optional(parse.port)),
+    #: SESSION_REDIS_DB: the database number, with SESSION_REDIS_HOST or the Sentinels (0 by default).
     "SESSION_REDIS_DB": (None, parse.optional(parse.db_number)),
+    #: SESSION_REDIS_PASSWORD: with SESSION_REDIS_HOST or the Sentinels.
     "SESSION_REDIS_PASSWORD": (None, parse.optional(parse.text)),
+    #: SESSION_REDIS_SENTINELS: `["host:port", …]` of the Sentinels that watch the master; with
+    #: SESSION_REDIS_SENTINEL_MASTER; not together with SESSION_REDIS_URL.
     "SESSION_REDIS_SENTINELS": (None, parse.optional(parse.host_ports)),
+    #: SESSION_REDIS_SENTINEL_MASTER: the name the Sentinels know the master by (`sentinel monitor <name> …`).
     "SESSION_REDIS_SENTINEL_MASTER": (None, parse.optional_text),
+    #: SESSION_REDIS_CLUSTER: `True`: SESSION_REDIS_URL (or SESSION_REDIS_HOST) names one node of a Redis Cluster.
     "SESSION_REDIS_CLUSTER": (None, parse.boolean),
 }
 

@@ -19,7 +19,7 @@ class WsgisessionSystem(System):
     name = "wsgisession"
     label = "wsgisession"
     framework = "WSGI"
-    distributions = ("wsgisession",)
+    distributions = ("wsgi-session",)
     cookie_name = "sessionid"
 
     def __init__(self) -> None:

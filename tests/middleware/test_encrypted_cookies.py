@@ -148,7 +148,7 @@ def test_the_setting_is_validated_like_the_other_bools() -> None:
 
 def test_without_cryptography_is_a_configuration_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "cryptography.hazmat.primitives.ciphers.aead", None)
-    with pytest.raises(ConfigurationError, match=r"SESSION_COOKIE_ENCRYPT.*pip install 'wsgisession\[crypto\]'"):
+    with pytest.raises(ConfigurationError, match=r"SESSION_COOKIE_ENCRYPT.*pip install 'wsgi-session\[crypto\]'"):
         encrypted_client()
     assert TestApp(SessionMiddleware(behaviour_app, {"SESSION_ENGINE": "signed_cookies", "SECRET_KEY": SECRET}))
 

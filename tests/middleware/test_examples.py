@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
@@ -150,7 +151,37 @@ def test_unknown_path_and_method(login_app: LintMiddleware) -> None:
     assert set(browser.delete("/login", status=405).headers["Allow"].split(", ")) == {"GET", "HEAD", "POST"}
 
 
+def links(html: str) -> set[str]:
+    """The paths a page links to or posts to."""
+    return set(re.findall(r'(?:href|action)="(/[^"]*)"', html))
+
+
+def test_home_links_every_route_logged_out_and_in(login_app: LintMiddleware, examples: dict[str, ModuleType]) -> None:
+    browser = TestApp(login_app)
+    seen = links(browser.get("/").text)
+    register_and_login(browser)
+    seen |= links(browser.get("/").text)
+    assert seen >= set(examples["login"].ROUTES) - {"/"}
+
+
 # --- counter ----------------------------------------------------------------------------
+
+
+def test_counter_home_links_every_route_and_starts_no_session(counter_app: LintMiddleware,
+                                                               examples: dict[str, ModuleType]) -> None:
+    response = TestApp(counter_app).get("/")
+    assert response.content_type == "text/html"
+    assert links(response.text) >= set(examples["counter"].ROUTES) - {"/"}
+    assert "Set-Cookie" not in response.headers
+
+
+def test_counter_home_shows_the_counts_it_was_sent(counter_app: LintMiddleware) -> None:
+    browser = TestApp(counter_app)
+    browser.get("/cookie")
+    browser.get("/session")
+    browser.get("/session")
+    text = browser.get("/").text
+    assert "cookie: 1" in text and "session: 2" in text
 
 
 def test_session_counter_counts_and_resets(counter_app: LintMiddleware) -> None:
