@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -52,8 +51,8 @@ class Settings:
     db_table: str = "wsgisession"
     #: SESSION_CACHE_URL: memory://, redis://… or memcached://host:port
     cache_url: str = "memory://"
-    #: SESSION_FILE_PATH: the folder of the file engine (the system temp dir by default).
-    file_path: str = tempfile.gettempdir()
+    #: SESSION_FILE_PATH: the folder of the file engine; None: a private ``<temp dir>/wsgisession-<uid>``.
+    file_path: str | None = None
     #: SESSION_REDIS_URL, or built from SESSION_REDIS_SENTINELS and _SENTINEL_MASTER or the seed-era
     #: SESSION_REDIS_HOST/PORT/DB/PASSWORD; SESSION_REDIS_CLUSTER makes it a redis+cluster:// URL.
     redis_url: str | None = None
