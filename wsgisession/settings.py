@@ -51,7 +51,7 @@ class Settings:
     db_table: str = "wsgisession"
     #: SESSION_CACHE_URL: memory://, redis://… or memcached://host:port
     cache_url: str = "memory://"
-    #: SESSION_FILE_PATH: the folder of the file engine; None: a private ``<temp dir>/wsgisession-<uid>``.
+    #: SESSION_FILE_PATH: the file engine's folder; None (as in Django): a private ``<temp dir>/wsgisession-<uid>``.
     file_path: str | None = None
     #: SESSION_REDIS_URL, or built from SESSION_REDIS_SENTINELS and _SENTINEL_MASTER or the seed-era
     #: SESSION_REDIS_HOST/PORT/DB/PASSWORD; SESSION_REDIS_CLUSTER makes it a redis+cluster:// URL.
@@ -102,7 +102,7 @@ _TABLE: dict[str, tuple[str | None, Callable[[Any], Any]]] = {
     "SESSION_DB_URL": ("db_url", parse.text),
     "SESSION_DB_TABLE": ("db_table", parse.text),
     "SESSION_CACHE_URL": ("cache_url", parse.url("memory", "redis", "rediss", "memcached")),
-    "SESSION_FILE_PATH": ("file_path", parse.text),
+    "SESSION_FILE_PATH": ("file_path", parse.optional(parse.text)),
     "SESSION_REDIS_URL": ("redis_url", parse.optional(parse.redis_url)),
     "SESSION_REDIS_PREFIX": ("redis_prefix", parse.text),
     "SESSION_REDIS_SOCKET_TIMEOUT": ("redis_socket_timeout", parse.positive_seconds),

@@ -265,6 +265,7 @@ def test_the_default_folder_is_private_to_the_user_the_app_runs_as(shared_tmp: P
     assert stat.S_ISDIR(info.st_mode) and stat.S_IMODE(info.st_mode) == 0o700 and info.st_uid == os.geteuid()
     assert {stat.S_IMODE(path.lstat().st_mode) for path in own.iterdir()} == {0o600}  # session and lock files
     assert build_file_store(None).store.folder == str(own)  # the next worker uses it as it is
+    assert Settings.from_mapping({"SECRET_KEY": SECRET, "SESSION_FILE_PATH": None}).file_path is None  # as in Django
 
 
 @pytest.mark.parametrize("squat", ["a folder of another user", "a symlink to a folder of ours", "a file"])
