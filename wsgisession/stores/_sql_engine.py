@@ -67,9 +67,10 @@ def create_engine(url: URL) -> Engine:
     # Every statement stands alone (the version guard keeps saves consistent), so autocommit
     # saves the BEGIN/COMMIT round trips, and a connection going back to the pool has no
     # transaction to roll back (the default reset would cost MySQL a round trip each time).
-    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT", pool_reset_on_return=None)
     if url.get_backend_name() == "sqlite":
         _create_private_file(url)
+    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT", pool_reset_on_return=None)
+    if url.get_backend_name() == "sqlite":
         sa.event.listen(engine, "connect", _configure_sqlite)
     else:
         pinger = _IdlePinger(engine.dialect)
