@@ -9,7 +9,7 @@ WSGISESSION_DB_URL         SESSION_DB_URL            the library's (``wsgisessio
 WSGISESSION_REDIS_URL      SESSION_REDIS_URL         none (required by the redis engine)
 WSGISESSION_REDIS_PREFIX   SESSION_REDIS_PREFIX      the library's (``session``)
 WSGISESSION_CACHE_URL      SESSION_CACHE_URL         the library's (``memory://``)
-WSGISESSION_FILE_PATH      SESSION_FILE_PATH         the library's (the system temp dir)
+WSGISESSION_FILE_PATH      SESSION_FILE_PATH         the library's (private, in the temp dir)
 =========================  ========================  ===========================================
 
 A variable that is not set is left out, so the library's own default applies: with

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -60,8 +59,9 @@ class Settings:
     #: SESSION_CACHE_URL: the cache of the `cache` and `cached_db` engines: `memory://`,
     #: `redis://…`/`rediss://…` or `memcached://host:port`.
     cache_url: str = "memory://"
-    #: SESSION_FILE_PATH: the folder of the `file` engine (must exist); the system temp dir by default.
-    file_path: str = tempfile.gettempdir()
+    #: SESSION_FILE_PATH: the folder of the `file` engine (must exist, belong to the app's user, and not be
+    #: writable by group or others); `None` (as in Django): a private `<temp dir>/wsgisession-<uid>`, made `0700`.
+    file_path: str | None = None
     #: SESSION_REDIS_URL: URL of the `redis` engine: `redis://`, `rediss://` (TLS), `unix://`,
     #: `redis+sentinel://`, `redis+cluster://` or `rediss+cluster://`; or built from SESSION_REDIS_SENTINELS
     #: and _SENTINEL_MASTER or the seed-era SESSION_REDIS_HOST/PORT/DB/PASSWORD; SESSION_REDIS_CLUSTER makes
@@ -122,7 +122,7 @@ _TABLE: dict[str, tuple[str | None, Callable[[Any], Any]]] = {
     "SESSION_DB_URL": ("db_url", parse.text),
     "SESSION_DB_TABLE": ("db_table", parse.text),
     "SESSION_CACHE_URL": ("cache_url", parse.url("memory", "redis", "rediss", "memcached")),
-    "SESSION_FILE_PATH": ("file_path", parse.text),
+    "SESSION_FILE_PATH": ("file_path", parse.optional(parse.text)),
     "SESSION_REDIS_URL": ("redis_url", parse.optional(parse.redis_url)),
     "SESSION_REDIS_PREFIX": ("redis_prefix", parse.text),
     "SESSION_REDIS_SOCKET_TIMEOUT": ("redis_socket_timeout", parse.positive_seconds),

@@ -85,6 +85,22 @@ def test_python_dash_m_with_a_module_dict(tmp_path: Path) -> None:
     assert (result.returncode, result.stdout.strip()) == (0, "Deleted 1 expired session."), result.stderr
 
 
+def test_a_fifo_planted_in_the_file_folder_does_not_hang_clearsessions(tmp_path: Path) -> None:
+    folder = tmp_path / "sessions"
+    folder.mkdir()
+    settings = {"SECRET_KEY": SECRET, "SESSION_ENGINE": "file", "SESSION_FILE_PATH": str(folder),
+                "SESSION_COOKIE_AGE": 60}
+    make_sessions(settings, 2, clock=lambda: time.time() - 3600)
+    fifo = folder / f"wsgisession-{'f' * 64}"
+    os.mkfifo(fifo)
+    # The timeout guards against a hang (the child is killed), it measures nothing.
+    result = subprocess.run([sys.executable, "-m", "wsgisession", "clearsessions", "--settings",
+                             write_json(tmp_path, settings)], capture_output=True, text=True, timeout=120,
+                            env={"PYTHONPATH": str(Path.cwd()), "PATH": "/usr/bin:/bin"}, check=False)
+    assert (result.returncode, result.stdout.strip()) == (0, "Deleted 2 expired sessions."), result.stderr
+    assert "1 session files" in result.stderr and fifo.exists()
+
+
 @pytest.mark.parametrize(("content", "message"), [
     ('{"SESSION_ENGIN": "db"}', "did you mean SESSION_ENGINE"),
     ("[1, 2]", "does not hold a settings dict"),

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 import queue
 import sqlite3
+import stat
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -177,6 +179,46 @@ def test_sqlite_database_uses_write_ahead_logging(engine_settings_factory: Calla
     with sqlite3.connect(path) as connection:  # another process opening the file sees WAL
         assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     connection.close()
+
+
+def sqlite_modes(folder: Path) -> dict[str, int]:
+    return {path.name: stat.S_IMODE(path.stat().st_mode) for path in folder.iterdir()}
+
+
+def test_the_default_sqlite_file_and_its_wal_and_shm_are_private_whatever_the_umask(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # the default URL names a file in the working directory
+    store = SqlStore.from_settings(Settings())
+    umask = os.umask(0)
+    try:
+        create(store, A, {"x": "1"})
+        modes = sqlite_modes(tmp_path)  # while the pool holds a connection: -wal and -shm exist
+    finally:
+        os.umask(umask)
+        store.close()
+    assert modes == {"wsgisession.sqlite3": 0o600, "wsgisession.sqlite3-wal": 0o600, "wsgisession.sqlite3-shm": 0o600}
+
+
+def test_a_sqlite_file_made_beforehand_keeps_its_mode(tmp_path: Path) -> None:
+    path = tmp_path / "sessions.sqlite3"
+    path.touch(mode=0o640)
+    path.chmod(0o640)
+    store = SqlStore(f"sqlite:///{path}")
+    try:
+        create(store, A, {"x": "1"})
+        modes = sqlite_modes(tmp_path)
+    finally:
+        store.close()
+    assert set(modes.values()) == {0o640}
+
+
+def test_a_sqlite_file_in_a_missing_folder_is_a_store_error(tmp_path: Path) -> None:
+    store = SqlStore(f"sqlite:///{tmp_path / 'missing' / 'sessions.sqlite3'}")
+    with pytest.raises(StoreError):
+        store.load(A)
+    with pytest.raises(StoreError):
+        store.create_table()
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize("url", ["redis://127.0.0.1:6379/0", "mssql+pyodbc://sa:hunter2@db/sessions", "::",

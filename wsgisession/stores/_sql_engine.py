@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any, NamedTuple
 
@@ -59,10 +60,15 @@ def open_database(url: URL, table: sa.Table) -> Database:
 
 
 def create_engine(url: URL) -> Engine:
-    """An engine whose connections are in autocommit; PostgreSQL's and MySQL's are pinged after being idle."""
+    """An engine whose connections are in autocommit; PostgreSQL's and MySQL's are pinged after being idle.
+
+    A SQLite file that does not exist yet is made here, mode 0600 (OSError if it cannot be).
+    """
     # Every statement stands alone (the version guard keeps saves consistent), so autocommit
     # saves the BEGIN/COMMIT round trips, and a connection going back to the pool has no
     # transaction to roll back (the default reset would cost MySQL a round trip each time).
+    if url.get_backend_name() == "sqlite":
+        _create_private_file(url)
     engine = sa.create_engine(url, isolation_level="AUTOCOMMIT", pool_reset_on_return=None)
     if url.get_backend_name() == "sqlite":
         sa.event.listen(engine, "connect", _configure_sqlite)
@@ -100,6 +106,20 @@ class _IdlePinger:
             raise DisconnectionError(f"an idle connection failed its ping ({type(exc).__name__})") from exc
         if not alive:
             raise DisconnectionError("an idle connection failed its ping")
+
+
+def _create_private_file(url: URL) -> None:
+    """Make the SQLite file, mode 0600, unless it exists: SQLite would make it 0644, readable by every account.
+
+    SQLite gives the ``-wal``, ``-shm`` and ``-journal`` files the mode of the database
+    file, so they are private too. A file that exists keeps the mode its owner gave it.
+    """
+    if url.database is None or str(url.query.get("uri", "")).lower() in ("true", "1"):
+        return  # a file: URI names its file in SQLite's own syntax; SQLite opens it as it is
+    try:
+        os.close(os.open(url.database, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600))
+    except FileExistsError:
+        return
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: object) -> None:

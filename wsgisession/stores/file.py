@@ -3,8 +3,10 @@
 Use it on one machine, or with a folder shared by several machines whose file
 system honours ``flock`` (a local disk, or a network file system with working
 advisory locks). Do not use it on NFS without lock support: concurrent saves
-would then overwrite each other's keys. Give it a folder of its own: the default
-(the system temp dir) is shared with every other program on the machine.
+would then overwrite each other's keys. The folder must be the process's own
+(checked at start, see :mod:`._file_folder`). A file there that is not a regular
+file of the process (a FIFO, another user's) is never waited on: a session file
+reads as corrupt, a lock file fails the operation.
 
 Files are written to a temporary file in the same folder and swapped in (a
 ``renameat2`` exchange on Linux, ``os.replace`` elsewhere), so a reader never
@@ -30,10 +32,10 @@ import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from ..errors import ConfigurationError, LockLostError, LockTimeoutError, SettingProblem, StoreError
-from . import _file_io
+from ..errors import LockLostError, LockTimeoutError, StoreError
+from . import _file_folder, _file_io
 from ._file_format import NOTHING, Corrupt, Lease, Stored, decode, encode, holds
-from ._file_io import TEMP_PREFIX, PlantedLink
+from ._file_io import TEMP_PREFIX, Foreign, PlantedLink
 from .base import RECORD_ID_PATTERN, Change, CorruptRecord, Record
 
 if TYPE_CHECKING:
@@ -76,11 +78,8 @@ class FileStore:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> FileStore:
-        """A store in ``SESSION_FILE_PATH``; :class:`ConfigurationError` if it is not a folder."""
-        if not os.path.isdir(settings.file_path):
-            raise ConfigurationError([SettingProblem("SESSION_FILE_PATH", "an existing folder",
-                                                     repr(settings.file_path))])
-        return cls(settings.file_path)
+        """A store in ``SESSION_FILE_PATH``; ConfigurationError unless only this process's user can write there."""
+        return cls(_file_folder.private_folder(settings.file_path))
 
     def load(self, record_id: str) -> Record | None:
         path = self._path(record_id, "load")
@@ -217,8 +216,7 @@ class FileStore:
         # flock belongs to the open file description: threads sharing one descriptor
         # would all "hold" the lock at once, so every call opens its own (one cheap
         # open/close per save, and no descriptors kept per thread that never close).
-        fd = os.open(self._locks[int(record_id[:2], 16) % LOCK_STRIPES],
-                     os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        fd = _file_io.open_lock(self._locks[int(record_id[:2], 16) % LOCK_STRIPES])
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             yield
@@ -258,9 +256,9 @@ class FileStore:
 class _Errors:
     """How an operation on ``folder`` ends early, a context manager.
 
-    An OSError becomes a StoreError (the detail names the folder, never a record
-    id). A session file found to be a symlink ends the operation quietly, with a
-    security warning: the code after the ``with`` block says what it returns then.
+    An OSError, or a lock file not ours, becomes a StoreError (the detail names the
+    folder, never a record id). A session file found to be a symlink ends the operation
+    quietly, with a security warning: the code after the ``with`` block says what it returns then.
     """
 
     def __init__(self, folder: str, operation: str) -> None:
@@ -274,6 +272,10 @@ class _Errors:
         if isinstance(exc, PlantedLink):
             _refuse_link(self.operation, self.folder)
             return True
+        if isinstance(exc, Foreign):
+            security_logger.warning("file store found a lock file not its own in %s", self.folder)
+            detail = f"a lock file is not a regular file owned by this process; remove it (folder {self.folder!r})"
+            raise StoreError("file", self.operation, detail) from exc
         if isinstance(exc, OSError):
             detail = f"{exc.strerror or type(exc).__name__} (folder {self.folder!r})"
             raise StoreError("file", self.operation, detail) from exc
@@ -285,8 +287,13 @@ def _refuse_link(operation: str, folder: str) -> None:
 
 
 def _read(path: str) -> Stored | None:
-    """The content of ``path``, None if there is no file; :class:`Corrupt` if it is malformed."""
-    raw = _file_io.read(path)
+    """The content of ``path``, None if there is no file; :class:`Corrupt` if it is malformed or not ours."""
+    try:
+        raw = _file_io.read(path)
+    except Foreign:
+        security_logger.warning("file store found a session file in %s that is not a regular file owned by"
+                                " this process; read as corrupt", os.path.dirname(path))
+        raise Corrupt("not a regular file of ours") from None
     return decode(raw) if raw is not None else None
 
 

@@ -185,7 +185,7 @@ class SqlStore:
         try:
             engine = _sql_engine.create_engine(self.url)
             return _sql_table.create(engine, self.table)
-        except SQLAlchemyError as exc:
+        except (SQLAlchemyError, OSError) as exc:  # OSError: a SQLite file that cannot be made
             raise StoreError("db", "create the table", self._describe(exc)) from exc
         finally:
             if engine is not None:
@@ -215,7 +215,7 @@ class SqlStore:
         """A cursor of a pooled connection (in autocommit) and the database it is on; failures become StoreError."""
         try:
             database = self._ready()
-        except SQLAlchemyError as exc:
+        except (SQLAlchemyError, OSError) as exc:  # OSError: a SQLite file that cannot be made
             raise StoreError("db", operation, self._describe(exc)) from exc
         try:
             with _sql_statements.cursor(database.engine) as cursor:
