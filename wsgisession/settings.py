@@ -126,6 +126,8 @@ _TABLE: dict[str, tuple[str | None, Callable[[Any], Any]]] = {
 
 #: Every key the settings dict may hold.
 KNOWN_KEYS = tuple(_TABLE)
+#: The keys whose values are never shown, not even in part.
+SECRET_KEYS = frozenset({"SECRET_KEY", "SECRET_KEY_FALLBACKS", "SESSION_REDIS_PASSWORD"})
 
 
 def _parse(mapping: Mapping[str, Any]) -> Settings:
@@ -142,7 +144,7 @@ def _parse(mapping: Mapping[str, Any]) -> Settings:
         try:
             parsed = parser(raw)
         except parse.Invalid as invalid:
-            shown = "a value of the wrong kind" if "SECRET" in key else repr(raw)
+            shown = invalid.received or ("a value of the wrong kind" if key in SECRET_KEYS else repr(raw))
             problems.append(SettingProblem(key, invalid.expected, shown))
             continue
         if attr is None:
@@ -151,7 +153,7 @@ def _parse(mapping: Mapping[str, Any]) -> Settings:
             values[attr] = parsed
     _fold_redis(seed_redis, values, problems)
     settings = Settings(**values)
-    problems.extend(_cross_checks(settings))
+    problems.extend(_cross_checks(settings, {problem.key for problem in problems}))
     if problems:
         raise ConfigurationError(problems)
     return settings
@@ -210,9 +212,9 @@ def _auth(seed: dict[str, Any]) -> str:
     return f":{quote(password, safe='')}@" if password else ""
 
 
-def _cross_checks(settings: Settings) -> list[SettingProblem]:
+def _cross_checks(settings: Settings, refused: set[str]) -> list[SettingProblem]:
     problems = []
-    if not settings.secret_key:
+    if not settings.secret_key and "SECRET_KEY" not in refused:
         problems.append(SettingProblem("SECRET_KEY", "a secret key (it signs the session cookie)", "none"))
     if settings.engine == "redis" and not settings.redis_url:
         problems.append(SettingProblem("SESSION_REDIS_URL", "a Redis URL (or SESSION_REDIS_HOST) for the redis engine",
