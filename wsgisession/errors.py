@@ -7,15 +7,18 @@ from dataclasses import dataclass
 
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"]*")
 _QUERY_VALUE = re.compile(r"=[^&;#]*")
+_WITH_AT = re.compile(r"[^\s'\"]*@[^\s'\"]*")
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:/*")
 
 
 def mask_urls(text: str) -> str:
     """``text`` with the userinfo (``user:password@``) and the query values of every URL in it shown as ``***``.
 
     Every query value goes, not only ``password=``: redis-py, SQLAlchemy and the drivers
-    take credentials in the query under several names.
+    take credentials in the query under several names. A mistyped URL (``redis:/:pw@host``,
+    ``user:pw@host``) loses everything before its last ``@`` too, bar its scheme.
     """
-    return _URL.sub(_mask_url, text)
+    return _WITH_AT.sub(_mask_before_at, _URL.sub(_mask_url, text))
 
 
 def _mask_url(match: re.Match[str]) -> str:
@@ -25,6 +28,12 @@ def _mask_url(match: re.Match[str]) -> str:
     rest, hash_, fragment = rest.partition("#")
     rest, question, query = rest.partition("?")
     return f"{scheme}://{rest}{question}{_QUERY_VALUE.sub('=***', query)}{hash_}{fragment and '***'}"
+
+
+def _mask_before_at(match: re.Match[str]) -> str:
+    head, _, host = match.group().rpartition("@")
+    scheme = _SCHEME.match(head)
+    return f"{scheme.group() if scheme else ''}***@{host}"
 
 
 class WSGISessionError(Exception):
