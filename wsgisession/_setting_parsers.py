@@ -26,7 +26,7 @@ SECRET_MIN_DISTINCT = 10
 SECRET_PLACEHOLDERS = ("change-me", "changeme", "change_me", "replace-me", "replace_me", "your-secret",
                        "your_secret", "insecure", "do-not-use", "not-for-production", "placeholder")
 SECRET_RULE = (f"a random string of at least {SECRET_MIN_LENGTH} characters, {SECRET_MIN_DISTINCT} or more of them"
-               " different, not a placeholder (make one: python -c \"import secrets;"
+               " different, not a placeholder (make one: python3 -c \"import secrets;"
                " print(secrets.token_urlsafe(48))\")")
 
 
