@@ -1,7 +1,8 @@
 """Count visits, in a plain cookie and in the session: the tutorial's add-one example.
 
-Run it from the repository root::
+Run it from the repository root, with a key (or ``WSGISESSION_DEMO=1`` for a throwaway one)::
 
+    export WSGISESSION_SECRET_KEY="$(python3 -c 'import secrets; print(secrets.token_urlsafe(48))')"
     gunicorn examples.counter:app
 
 then call it a few times, keeping the cookies::

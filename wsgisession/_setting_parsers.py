@@ -19,12 +19,22 @@ _SAMESITE = {"strict": "Strict", "lax": "Lax", "none": "None"}
 REDIS_SCHEMES = ("redis", "rediss", "unix", "redis+sentinel", "redis+cluster", "rediss+cluster")
 _HOST_PORT = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[\w.-]+):\d{1,5}")
 
-
+#: The rule every signing key meets (SECRET_KEY and each of SECRET_KEY_FALLBACKS).
+SECRET_MIN_LENGTH = 32
+SECRET_MIN_DISTINCT = 10
+#: Keys copied from documentation and templates: anyone can forge cookies signed with them.
+SECRET_PLACEHOLDERS = ("change-me", "changeme", "change_me", "replace-me", "replace_me", "your-secret",
+                       "your_secret", "insecure", "do-not-use", "not-for-production", "placeholder")
+SECRET_RULE = (f"a random string of at least {SECRET_MIN_LENGTH} characters, {SECRET_MIN_DISTINCT} or more of them"
+               " different, not a placeholder (make one: python3 -c \"import secrets;"
+               " print(secrets.token_urlsafe(48))\")")
 
 
 class Invalid(Exception):
-    def __init__(self, expected: str) -> None:
+    def __init__(self, expected: str, received: str | None = None) -> None:
         self.expected = expected
+        #: What the value was, in words, where its repr must not be shown (a secret).
+        self.received = received
 
 
 def check(ok: bool, expected: str) -> None:
@@ -61,16 +71,38 @@ def optional_text(value: Any) -> str | None:
     return None if value is None else text(value)
 
 
+def secret_weakness(value: Any) -> str | None:
+    """What makes ``value`` unfit to sign cookies, in words that do not reveal it; None for a good key."""
+    if not isinstance(value, str):
+        return f"a {type(value).__name__}, not a string"
+    if len(value) < SECRET_MIN_LENGTH:
+        return f"a key of {len(value)} characters"
+    if len(set(value)) < SECRET_MIN_DISTINCT:
+        return f"a key of only {len(set(value))} different characters"
+    lowered = value.lower()
+    if lowered.startswith("django-insecure-") or any(word in lowered for word in SECRET_PLACEHOLDERS):
+        return "a placeholder key from documentation or a template"
+    return None
+
+
 def secret(value: Any) -> str | None:
     if value is None:
         return None
-    check(isinstance(value, str) and len(value) >= 16, "a string of at least 16 characters")
+    weakness = secret_weakness(value)
+    if weakness is not None:
+        raise Invalid(SECRET_RULE, weakness)
     return str(value)
 
 
 def secret_list(value: Any) -> tuple[str, ...]:
-    check(isinstance(value, (list, tuple)), "a list of secret strings")
-    return tuple(text(item) for item in value)
+    """SECRET_KEY_FALLBACKS: each entry meets the rule of SECRET_KEY (a weak old key forges sessions as well)."""
+    if not isinstance(value, (list, tuple)):
+        raise Invalid("a list of old secret keys", f"a {type(value).__name__}")
+    for index, item in enumerate(value):
+        weakness = secret_weakness(item)
+        if weakness is not None:
+            raise Invalid(f"in every entry, {SECRET_RULE}", f"entry {index}: {weakness}")
+    return tuple(value)
 
 
 def engine(value: Any) -> str:

@@ -1,43 +1,27 @@
-"""The ``wsgisession`` command: ``clearsessions`` and ``createtable``, each with ``--settings SOURCE``."""
+"""The ``wsgisession`` command: ``clearsessions`` and ``createtable``, each with ``--settings SOURCE``.
+
+``SOURCE`` is read by :func:`~._settings_source.read_settings_source`, the one reader every command shares.
+"""
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
-import tomllib
-from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, TextIO
 
-from .engines import build_backend, import_path
-from .errors import ConfigurationError, StoreError
+from . import __version__
+from ._settings_source import SOURCE_HELP, read_settings_source
+from .engines import build_backend
+from .errors import ConfigurationError, StoreError, UnsupportedOperation, mask_urls
 from .settings import Settings
 
 if TYPE_CHECKING:
     from .stores.sql import SqlStore
 
-_SOURCE_HELP = "the settings: package.module:NAME (the dict the app passes to the middleware), or a .json/.toml file"
 #: The engines whose sessions live in a SQL table (``SESSION_DB_URL``, ``SESSION_DB_TABLE``).
 SQL_ENGINES = ("db", "cached_db")
-
-
-def load_settings_source(source: str) -> Mapping[str, Any]:
-    """Read a settings dict from ``package.module:NAME`` or a ``.json``/``.toml`` file."""
-    path = Path(source)
-    if path.suffix in (".json", ".toml"):
-        if not path.is_file():
-            raise FileNotFoundError(f"no settings file at {source}")
-        text = path.read_text(encoding="utf-8")
-        loaded = json.loads(text) if path.suffix == ".json" else tomllib.loads(text)
-    elif ":" in source:
-        loaded = import_path("--settings", source)
-    else:
-        raise ValueError(f"--settings takes package.module:NAME or a .json/.toml file, not {source!r}")
-    if not isinstance(loaded, Mapping):
-        raise ValueError(f"{source} does not hold a settings dict")
-    return loaded
 
 
 class ProgressLine:
@@ -72,6 +56,8 @@ def clearsessions(settings: Settings, batch_size: int | None = None,
 
     The SQL engines delete ``batch_size`` rows per statement (default :data:`~.sql.BATCH_SIZE`)
     and call ``progress`` with the count so far after each batch; other engines ignore both.
+    Raises :class:`UnsupportedOperation` for a store that can neither delete expired
+    sessions nor expires them by itself: they would pile up unseen.
     """
     if settings.engine == "cache" and settings.cache_url.startswith("memory:"):
         return "The memory cache lives inside each server process; there is nothing to clear from here."
@@ -79,9 +65,12 @@ def clearsessions(settings: Settings, batch_size: int | None = None,
         # cached_db's cache expires its entries by itself (a memory cache would be this process's own).
         deleted: int | None = _clear_sql(settings, time.time(), batch_size, progress)
     else:
-        deleted = build_backend(settings).clear_expired(time.time())
-    if deleted is None:
-        return f"The {settings.engine} engine's store expires sessions by itself; nothing to delete."
+        backend = build_backend(settings)
+        deleted = backend.clear_expired(time.time())
+        if deleted is None:
+            store = getattr(backend, "store", None)
+            holder = f"The store {type(store).__name__}" if store is not None else f"The {settings.engine} engine"
+            return f"{holder} expires sessions by itself; nothing to delete."
     return f"Deleted {deleted} expired session{'s' if deleted != 1 else ''}."
 
 
@@ -101,11 +90,14 @@ def createtable(settings: Settings, sql_only: bool = False) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit status (0 ok, 1 store failure, 2 bad settings)."""
+    """Run the command line; return the exit status (0 ok, 1 store failure or incapable store, 2 bad settings).
+
+    Errors go to stderr with every URL's password masked (:func:`~.errors.mask_urls`).
+    """
     args = _parser().parse_args(argv)
     progress = ProgressLine(sys.stderr)
     try:
-        settings = Settings.from_mapping(load_settings_source(args.settings))
+        settings = Settings.from_mapping(read_settings_source(args.settings))
         if args.command == "createtable":
             message = createtable(settings, sql_only=args.sql)
         else:
@@ -114,10 +106,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             finally:
                 progress.finish()
     except (ConfigurationError, ValueError, OSError) as exc:
-        print(f"wsgisession: {exc}", file=sys.stderr)
+        print(f"wsgisession: {mask_urls(str(exc))}", file=sys.stderr)
         return 2
-    except StoreError as exc:
-        print(f"wsgisession: {exc}", file=sys.stderr)
+    except (StoreError, UnsupportedOperation) as exc:
+        print(f"wsgisession: {mask_urls(str(exc))}", file=sys.stderr)
         return 1
     print(message)
     return 0
@@ -125,13 +117,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="wsgisession", description="Manage wsgisession session stores.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     clear = commands.add_parser("clearsessions", help="delete expired sessions from the configured store")
-    clear.add_argument("--settings", required=True, metavar="SOURCE", help=_SOURCE_HELP)
+    clear.add_argument("--settings", required=True, metavar="SOURCE", help=SOURCE_HELP)
     clear.add_argument("--batch-size", type=_positive_int, metavar="N",
                        help="db and cached_db engines: rows deleted per statement (default 500)")
     create = commands.add_parser("createtable", help="create the session table of the db or cached_db engine")
-    create.add_argument("--settings", required=True, metavar="SOURCE", help=_SOURCE_HELP)
+    create.add_argument("--settings", required=True, metavar="SOURCE", help=SOURCE_HELP)
     create.add_argument("--sql", action="store_true",
                         help="print the CREATE TABLE and CREATE INDEX statements instead of running them")
     return parser

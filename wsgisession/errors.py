@@ -2,7 +2,38 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"]*")
+_QUERY_VALUE = re.compile(r"=[^&;#]*")
+_WITH_AT = re.compile(r"[^\s'\"]*@[^\s'\"]*")
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:/*")
+
+
+def mask_urls(text: str) -> str:
+    """``text`` with the userinfo (``user:password@``) and the query values of every URL in it shown as ``***``.
+
+    Every query value goes, not only ``password=``: redis-py, SQLAlchemy and the drivers
+    take credentials in the query under several names. A mistyped URL (``redis:/:pw@host``,
+    ``user:pw@host``) loses everything before its last ``@`` too, bar its scheme.
+    """
+    return _WITH_AT.sub(_mask_before_at, _URL.sub(_mask_url, text))
+
+
+def _mask_url(match: re.Match[str]) -> str:
+    scheme, _, rest = match.group().partition("://")
+    if "@" in rest:  # up to the last "@": a password may hold "@", "/", "?" or "#"
+        rest = "***@" + rest.rpartition("@")[2]
+    rest, hash_, fragment = rest.partition("#")
+    rest, question, query = rest.partition("?")
+    return f"{scheme}://{rest}{question}{_QUERY_VALUE.sub('=***', query)}{hash_}{fragment and '***'}"
+
+
+def _mask_before_at(match: re.Match[str]) -> str:
+    head, _, host = match.group().rpartition("@")
+    scheme = _SCHEME.match(head)
+    return f"{scheme.group() if scheme else ''}***@{host}"
 
 
 class WSGISessionError(Exception):
@@ -17,10 +48,14 @@ class SettingProblem:
     key: str
     #: What the key should hold, in words.
     expected: str
-    #: ``repr`` of what it held (never the value of a secret).
+    #: ``repr`` of what it held (never the value of a secret; URLs shown by :func:`mask_urls`).
     received: str
     #: The closest valid key, for a key that looks like a typo.
     suggestion: str | None = None
+
+    def __post_init__(self) -> None:
+        # Masked here, once, so that no code path building a problem can show a URL's password.
+        object.__setattr__(self, "received", mask_urls(self.received))
 
     def __str__(self) -> str:
         text = f"{self.key}: expected {self.expected}, got {self.received}"

@@ -17,9 +17,11 @@ from .errors import ConfigurationError, SettingProblem
 class Settings:
     """Validated settings; build with :meth:`from_mapping`. Field docs give the dict keys."""
 
-    #: SECRET_KEY: **required**: signs the session cookie (every engine); at least 16 characters.
+    #: SECRET_KEY: **required**: signs the session cookie (every engine); a random string of at least 32
+    #: characters, 10 or more of them different, not a placeholder
+    #: (`python3 -c "import secrets; print(secrets.token_urlsafe(48))"`).
     secret_key: str | None = None
-    #: SECRET_KEY_FALLBACKS: older keys still accepted when reading (key rotation).
+    #: SECRET_KEY_FALLBACKS: older keys still accepted when reading (key rotation); each meets SECRET_KEY's rule.
     secret_key_fallbacks: tuple[str, ...] = ()
     #: SESSION_ENGINE: `db`, `cache`, `cached_db`, `file`, `signed_cookies`, `redis`, or a dotted path
     #: ("pkg.module.Class") to your own store.
@@ -52,7 +54,8 @@ class Settings:
     #: and `loads(str)`; pickle is not offered.
     serializer: str = "json"
     #: SESSION_DB_URL: any SQLAlchemy URL: SQLite, PostgreSQL (`postgresql+psycopg://…`),
-    #: MySQL/MariaDB (`mysql+pymysql://…`); a SQLite file in the working directory by default.
+    #: MySQL/MariaDB (`mysql+pymysql://…`); `postgres://`, `postgresql://`, `mysql://` and `mariadb://` get the
+    #: drivers of the `postgres` and `mysql` extras; a SQLite file in the working directory by default.
     db_url: str = "sqlite:///wsgisession.sqlite3"
     #: SESSION_DB_TABLE: the table the `db` and `cached_db` engines use.
     db_table: str = "wsgisession"
@@ -154,6 +157,8 @@ _TABLE: dict[str, tuple[str | None, Callable[[Any], Any]]] = {
 
 #: Every key the settings dict may hold.
 KNOWN_KEYS = tuple(_TABLE)
+#: The keys whose values are never shown, not even in part.
+SECRET_KEYS = frozenset({"SECRET_KEY", "SECRET_KEY_FALLBACKS", "SESSION_REDIS_PASSWORD"})
 
 
 def _parse(mapping: Mapping[str, Any]) -> Settings:
@@ -170,7 +175,7 @@ def _parse(mapping: Mapping[str, Any]) -> Settings:
         try:
             parsed = parser(raw)
         except parse.Invalid as invalid:
-            shown = "a value of the wrong kind" if "SECRET" in key else repr(raw)
+            shown = invalid.received or ("a value of the wrong kind" if key in SECRET_KEYS else repr(raw))
             problems.append(SettingProblem(key, invalid.expected, shown))
             continue
         if attr is None:
@@ -179,7 +184,7 @@ def _parse(mapping: Mapping[str, Any]) -> Settings:
             values[attr] = parsed
     _fold_redis(seed_redis, values, problems)
     settings = Settings(**values)
-    problems.extend(_cross_checks(settings))
+    problems.extend(_cross_checks(settings, {problem.key for problem in problems}))
     if problems:
         raise ConfigurationError(problems)
     return settings
@@ -238,9 +243,9 @@ def _auth(seed: dict[str, Any]) -> str:
     return f":{quote(password, safe='')}@" if password else ""
 
 
-def _cross_checks(settings: Settings) -> list[SettingProblem]:
+def _cross_checks(settings: Settings, refused: set[str]) -> list[SettingProblem]:
     problems = []
-    if not settings.secret_key:
+    if not settings.secret_key and "SECRET_KEY" not in refused:
         problems.append(SettingProblem("SECRET_KEY", "a secret key (it signs the session cookie)", "none"))
     if settings.engine == "redis" and not settings.redis_url:
         problems.append(SettingProblem("SESSION_REDIS_URL", "a Redis URL (or SESSION_REDIS_HOST) for the redis engine",

@@ -222,3 +222,20 @@ def test_a_batch_size_below_1_is_refused(capsys: pytest.CaptureFixture[str]) -> 
         main(["clearsessions", "--settings", "x.json", "--batch-size", "0"])
     assert exited.value.code == 2
     assert "--batch-size: a whole number of at least 1" in capsys.readouterr().err
+
+
+def test_a_custom_store_that_can_neither_purge_nor_expire_fails_naming_the_store(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A cron job must notice: Django's clearsessions fails on an engine without clear_expired."""
+    settings = {"SECRET_KEY": SECRET, "SESSION_ENGINE": "tests.cli.custom_stores.KeepsEverythingStore"}
+    assert main(["clearsessions", "--settings", write_json(tmp_path, settings)]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "KeepsEverythingStore" in captured.err and "clear_expired" in captured.err
+    assert "expires sessions by itself" not in captured.err
+
+
+def test_a_custom_store_that_expires_its_records_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    settings = {"SECRET_KEY": SECRET, "SESSION_ENGINE": "tests.cli.custom_stores.TimeToLiveStore"}
+    assert main(["clearsessions", "--settings", write_json(tmp_path, settings)]) == 0
+    assert "TimeToLiveStore expires sessions by itself" in capsys.readouterr().out

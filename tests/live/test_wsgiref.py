@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,8 +10,6 @@ from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 import pytest
 import requests
-
-from examples.counter import make_app
 
 pytestmark = pytest.mark.live
 
@@ -21,9 +20,13 @@ class _QuietHandler(WSGIRequestHandler):
 
 
 @pytest.fixture
-def wsgiref_url(tmp_path: Path) -> Iterator[str]:
-    settings = {"SECRET_KEY": "wsgiref-test-secret-key-0123456789", "SESSION_ENGINE": "file",
-                "SESSION_FILE_PATH": str(tmp_path)}
+def wsgiref_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    secret = "wsgiref-test-secret-key-0123456789"
+    # Importing the example builds its module-level app from the environment, which needs a key.
+    monkeypatch.setenv("WSGISESSION_SECRET_KEY", secret)
+    monkeypatch.setenv("WSGISESSION_ENGINE", "signed_cookies")
+    make_app = importlib.import_module("examples.counter").make_app
+    settings = {"SECRET_KEY": secret, "SESSION_ENGINE": "file", "SESSION_FILE_PATH": str(tmp_path)}
     server = make_server("127.0.0.1", 0, make_app(settings), handler_class=_QuietHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

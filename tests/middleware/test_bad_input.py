@@ -94,7 +94,7 @@ def test_signed_cookie_from_another_key_reads_as_empty() -> None:
 
 
 def test_secret_key_rotation_keeps_old_cookies_valid() -> None:
-    old_key = "the-old-secret-key-0123456789"
+    old_key = "the-old-secret-key-0123456789abcdef"
     client = signed_client(SECRET_KEY=old_key)
     client.get("/set?user=bob")
     cookie = f"sessionid={client.cookies['sessionid']}"
@@ -132,7 +132,7 @@ def test_a_store_that_is_down_fails_the_request_clearly_and_is_logged(
 @pytest.mark.parametrize("engine_id", STORE_IDS)
 def test_a_cookie_signed_with_a_fallback_key_is_signed_again_with_the_current_key(
         engine_settings: dict[str, Any]) -> None:
-    old_key = "the-old-secret-key-0123456789"
+    old_key = "the-old-secret-key-0123456789abcdef"
     middleware = SessionMiddleware(behaviour_app, {**engine_settings, "SECRET_KEY_FALLBACKS": [old_key]})
     client = TestApp(middleware)
     client.get("/set?user=bob")

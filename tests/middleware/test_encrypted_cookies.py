@@ -21,7 +21,7 @@ from wsgisession import ConfigurationError, CookieTooLargeError, SessionMiddlewa
 from wsgisession.encryption import derive_key
 
 PLAINTEXT = "RECOGNIZABLE-PLAINTEXT-4242"
-OLD_KEY = "the-old-secret-key-0123456789"
+OLD_KEY = "the-old-secret-key-0123456789abcdef"
 
 
 def encrypted_client(clock: Any = None, **overrides: Any) -> TestApp:

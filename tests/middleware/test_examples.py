@@ -18,7 +18,8 @@ import pytest
 from webtest import TestApp
 from werkzeug.middleware.lint import LintMiddleware
 
-from examples.settings import DEMO_SECRET_KEY, example_settings
+from examples.settings import MissingSecretKey, example_settings
+from tests.conftest import SECRET
 from wsgisession import Settings
 
 # Lint findings fail the test; except relative Location headers, allowed since RFC 7231 (section 7.1.2).
@@ -37,6 +38,7 @@ def examples(monkeypatch: pytest.MonkeyPatch) -> dict[str, ModuleType]:
     for name in [name for name in os.environ if name.startswith("WSGISESSION_")]:
         monkeypatch.delenv(name)
     monkeypatch.setenv("WSGISESSION_ENGINE", "signed_cookies")
+    monkeypatch.setenv("WSGISESSION_SECRET_KEY", SECRET)
     return {name: importlib.import_module(f"examples.{name}") for name in ("login", "counter")}
 
 
@@ -211,25 +213,44 @@ def test_cookie_counter_uses_a_plain_cookie_and_no_session(counter_app: LintMidd
 
 
 def test_example_settings_defaults() -> None:
-    settings = example_settings({})
-    assert settings == {"SESSION_ENGINE": "db", "SECRET_KEY": DEMO_SECRET_KEY}
+    settings = example_settings({"WSGISESSION_SECRET_KEY": SECRET})
+    assert settings == {"SESSION_ENGINE": "db", "SECRET_KEY": SECRET}
     assert Settings.from_mapping(settings).db_url == "sqlite:///wsgisession.sqlite3"
+
+
+def test_examples_refuse_to_start_without_a_key_outside_the_demo_mode() -> None:
+    for environ in ({}, {"WSGISESSION_SECRET_KEY": ""}, {"WSGISESSION_DEMO": "0"}, {"WSGISESSION_ENGINE": "redis"}):
+        with pytest.raises(MissingSecretKey, match=r"WSGISESSION_SECRET_KEY .* or set WSGISESSION_DEMO=1"):
+            example_settings(environ)
+
+
+def test_the_demo_mode_makes_a_random_key_per_process_and_says_so(capsys: pytest.CaptureFixture[str]) -> None:
+    first, second = (example_settings({"WSGISESSION_DEMO": "1"})["SECRET_KEY"] for _ in range(2))
+    assert first != second
+    assert Settings.from_mapping({"SECRET_KEY": first}).secret_key == first
+    assert capsys.readouterr().err.count("DEMO MODE") == 2
+
+
+def test_a_key_given_wins_over_the_demo_mode(capsys: pytest.CaptureFixture[str]) -> None:
+    assert example_settings({"WSGISESSION_DEMO": "1", "WSGISESSION_SECRET_KEY": SECRET})["SECRET_KEY"] == SECRET
+    assert capsys.readouterr().err == ""
 
 
 def test_example_settings_pass_only_what_is_set() -> None:
     settings = example_settings({
-        "WSGISESSION_ENGINE": "redis", "WSGISESSION_SECRET_KEY": "s" * 32,
+        "WSGISESSION_ENGINE": "redis", "WSGISESSION_SECRET_KEY": SECRET,
         "WSGISESSION_REDIS_URL": "redis://127.0.0.1:6379/3", "WSGISESSION_REDIS_PREFIX": "demo",
     })
-    assert settings == {"SESSION_ENGINE": "redis", "SECRET_KEY": "s" * 32,
+    assert settings == {"SESSION_ENGINE": "redis", "SECRET_KEY": SECRET,
                         "SESSION_REDIS_URL": "redis://127.0.0.1:6379/3", "SESSION_REDIS_PREFIX": "demo"}
     assert Settings.from_mapping(settings).redis_prefix == "demo"
 
 
 def test_example_settings_for_the_file_and_cache_engines() -> None:
-    assert example_settings({"WSGISESSION_ENGINE": "file", "WSGISESSION_FILE_PATH": "/srv/sessions"}) == {
-        "SESSION_ENGINE": "file", "SECRET_KEY": DEMO_SECRET_KEY, "SESSION_FILE_PATH": "/srv/sessions"}
-    assert example_settings({"WSGISESSION_ENGINE": "cached_db", "WSGISESSION_CACHE_URL": "redis://h/1",
+    key = {"WSGISESSION_SECRET_KEY": SECRET}
+    assert example_settings({**key, "WSGISESSION_ENGINE": "file", "WSGISESSION_FILE_PATH": "/srv/sessions"}) == {
+        "SESSION_ENGINE": "file", "SECRET_KEY": SECRET, "SESSION_FILE_PATH": "/srv/sessions"}
+    assert example_settings({**key, "WSGISESSION_ENGINE": "cached_db", "WSGISESSION_CACHE_URL": "redis://h/1",
                              "WSGISESSION_DB_URL": "sqlite:///s.sqlite3"}) == {
-        "SESSION_ENGINE": "cached_db", "SECRET_KEY": DEMO_SECRET_KEY,
+        "SESSION_ENGINE": "cached_db", "SECRET_KEY": SECRET,
         "SESSION_DB_URL": "sqlite:///s.sqlite3", "SESSION_CACHE_URL": "redis://h/1"}

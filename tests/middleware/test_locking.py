@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from webtest import TestApp
 
-from tests.conftest import STORE_IDS
+from tests.conftest import SECRET, STORE_IDS
 from wsgisession import ConfigurationError, SessionMiddleware, _lifecycle, get_session
 
 
@@ -84,5 +84,5 @@ def test_sequential_requests_take_and_release_the_lock(client: TestApp) -> None:
 
 def test_signed_cookies_refuse_locking() -> None:
     with pytest.raises(ConfigurationError, match="SESSION_LOCKING"):
-        SessionMiddleware(locking_app, {"SESSION_ENGINE": "signed_cookies", "SECRET_KEY": "x" * 32,
+        SessionMiddleware(locking_app, {"SESSION_ENGINE": "signed_cookies", "SECRET_KEY": SECRET,
                                         "SESSION_LOCKING": True})

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from webtest import TestApp
 
 from tests import servers
-from tests.conftest import ENGINE_IDS, STORE_IDS
+from tests.conftest import ENGINE_IDS, SECRET, STORE_IDS
 from tests.middleware.apps import behaviour_app
 from tests.middleware.conftest import MakeClient
 from tests.middleware.test_behaviour import cookie_attributes, session_cookies
@@ -103,11 +103,12 @@ def test_secret_key_rotation_keeps_sessions(engine_settings: dict[str, Any]) -> 
     old = TestApp(SessionMiddleware(behaviour_app, engine_settings))
     old.get("/set?user=bob")
     cookie = {"HTTP_COOKIE": f"sessionid={old.cookies['sessionid']}"}
-    rotated_settings = {**engine_settings, "SECRET_KEY": "the-new-secret-key-0123456789",
+    rotated_settings = {**engine_settings, "SECRET_KEY": "the-new-secret-key-0123456789abcdef",
                         "SECRET_KEY_FALLBACKS": [engine_settings["SECRET_KEY"]]}
     rotated = TestApp(SessionMiddleware(behaviour_app, rotated_settings))
     assert rotated.get("/get", extra_environ=cookie).json == {"user": "bob"}
-    forgotten = TestApp(SessionMiddleware(behaviour_app, {**engine_settings, "SECRET_KEY": "yet-another-key-0123456"}))
+    forgotten_settings = {**engine_settings, "SECRET_KEY": "yet-another-key-0123456789abcdefgh"}
+    forgotten = TestApp(SessionMiddleware(behaviour_app, forgotten_settings))
     assert forgotten.get("/get", extra_environ=cookie).json == {}
 
 
@@ -150,7 +151,7 @@ def test_responses_that_set_the_cookie_are_private(app_header: str | None, expec
         start_response("200 OK", [("Cache-Control", app_header)] if app_header else [])
         return [b""]
 
-    response = TestApp(SessionMiddleware(app, {"SECRET_KEY": "x" * 32, "SESSION_ENGINE": "signed_cookies"})).get("/")
+    response = TestApp(SessionMiddleware(app, {"SECRET_KEY": SECRET, "SESSION_ENGINE": "signed_cookies"})).get("/")
     assert response.headers.getall("Cache-Control") == [expected]
     assert response.headers["Vary"] == "Cookie"
 

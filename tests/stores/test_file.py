@@ -345,7 +345,7 @@ def test_a_full_disk_raises_store_error_and_keeps_the_old_session(store: FileSto
 def test_a_missing_folder_is_a_configuration_error(make_path: Callable[[Path], Path], tmp_path: Path) -> None:
     (tmp_path / "a-file").write_text("")
     path = make_path(tmp_path)
-    settings = Settings(engine="file", file_path=str(path), secret_key="unit-test-secret-key-0123456789")
+    settings = Settings(engine="file", file_path=str(path), secret_key="unit-test-secret-key-0123456789abcdef")
     with pytest.raises(ConfigurationError) as raised:
         build_backend(settings)
     assert [problem.key for problem in raised.value.problems] == ["SESSION_FILE_PATH"]

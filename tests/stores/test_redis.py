@@ -79,7 +79,7 @@ def test_redis_holds_the_session_under_a_hash_of_its_key(store: RedisStore, clie
                       created_at=now, expires_at=now + 600, cookie_max_age=600, loaded=None, version=None,
                       retired_key=None, lock_token=None, user_id=None, user_changed=False, reusable_cookie=None,
                       all_data=lambda: {"user": '"bob"'})
-    backend = StoreBackend(store, SessionIdSigner("unit-test-secret-key-0123456789"))
+    backend = StoreBackend(store, SessionIdSigner("unit-test-secret-key-0123456789abcdef"))
     cookie_value = backend.save(pending)
     assert cookie_value is not None and cookie_value.startswith(f"{key}.")
     names = [name.decode() for name in client.scan_iter(match=f"{redis_prefix}*")]

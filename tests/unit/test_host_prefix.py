@@ -9,7 +9,7 @@ import pytest
 from wsgisession import ConfigurationError, Settings
 
 HOST_OK = {"SESSION_COOKIE_NAME": "__Host-sessionid", "SESSION_COOKIE_SECURE": True}
-SECRET = {"SECRET_KEY": "unit-test-secret-key-0123456789"}
+SECRET = {"SECRET_KEY": "unit-test-secret-key-0123456789abcdef"}
 
 
 def problems_of(mapping: dict[str, Any]) -> dict[str, str]:

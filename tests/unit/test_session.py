@@ -17,7 +17,7 @@ from wsgisession.settings import Settings
 from wsgisession.signing import SessionIdSigner
 from wsgisession.stores.memory import MemoryStore
 
-SECRET = "unit-test-secret-key-0123456789"
+SECRET = "unit-test-secret-key-0123456789abcdef"
 
 
 class Clock:

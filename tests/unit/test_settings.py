@@ -9,7 +9,7 @@ import pytest
 from wsgisession import ConfigurationError, SessionMiddleware, Settings
 from wsgisession.settings import _TABLE, KNOWN_KEYS
 
-SECRET = {"SECRET_KEY": "unit-test-secret-key-0123456789"}
+SECRET = {"SECRET_KEY": "unit-test-secret-key-0123456789abcdef"}
 
 
 def problems_of(mapping: dict[str, object]) -> dict[str, str]:

@@ -26,7 +26,7 @@ from wsgisession.backends.signed_cookies import (
     SigningCodec,
 )
 
-OLD, NEW = "the-old-secret-key-0123456789", "the-new-secret-key-0123456789"
+OLD, NEW = "the-old-secret-key-0123456789abcdef", "the-new-secret-key-0123456789abcdef"
 
 
 class CompactJSON:

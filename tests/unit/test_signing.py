@@ -11,7 +11,7 @@ from itsdangerous import Signer
 from wsgisession import _lifecycle
 from wsgisession.signing import SESSION_ID_SALT, SessionIdSigner
 
-OLD, NEW = "the-old-secret-key-0123456789", "the-new-secret-key-0123456789"
+OLD, NEW = "the-old-secret-key-0123456789abcdef", "the-new-secret-key-0123456789abcdef"
 
 
 def reference(*keys: str) -> Signer:

@@ -6,6 +6,7 @@ import logging
 
 from .. import _lifecycle
 from .._pending import Pending
+from ..errors import UnsupportedOperation
 from ..signing import SessionIdSigner
 from ..stores.base import Change, CorruptRecord, IndexesUsers, Locks, PurgesExpired, Record, Store, Touches
 from . import Loaded, RefusedCookie, Rejected, SessionBackend, remember_accepted
@@ -95,9 +96,15 @@ class StoreBackend(SessionBackend):
         return self.store.delete_user_sessions(user_id, keep)
 
     def clear_expired(self, now: float) -> int | None:
+        """The count deleted; None if the store expires records by itself; UnsupportedOperation if neither."""
         if isinstance(self.store, PurgesExpired):
             return self.store.clear_expired(now)
-        return None
+        if getattr(self.store, "expires_by_itself", False) is True:
+            return None
+        raise UnsupportedOperation(
+            f"the store {type(self.store).__qualname__} cannot delete expired sessions (it has no"
+            " clear_expired(now)) and does not expire them by itself (no expires_by_itself = True):"
+            " they pile up until it gets one of the two")
 
     def _check_cookie(self, cookie_value: str) -> tuple[str, bool, str]:
         """The key a cookie names, whether SECRET_KEY itself signed it, and the key's record id."""

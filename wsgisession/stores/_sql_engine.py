@@ -31,10 +31,24 @@ class Database(NamedTuple):
     duplicate: type[Exception]
 
 
+#: The driver of a URL that names none (``postgres://``, ``mysql://``…): the one the project's extra installs.
+DEFAULT_DRIVERS = {"postgres": "postgresql+psycopg", "postgresql": "postgresql+psycopg",
+                   "mysql": "mysql+pymysql", "mariadb": "mariadb+pymysql"}
+#: The pip install that brings each backend's default driver.
+INSTALL_HINTS = {"postgresql": "pip install 'wsgi-session[postgres]'", "mysql": "pip install 'wsgi-session[mysql]'",
+                 "mariadb": "pip install 'wsgi-session[mysql]'"}
+
+
 def parse_url(url: str) -> URL:
-    """The URL, if it names a SQLite file or a PostgreSQL, MySQL or MariaDB database; ConfigurationError otherwise."""
+    """The URL, if it names a SQLite file or a PostgreSQL, MySQL or MariaDB database whose driver is installed.
+
+    ``postgres://`` and ``postgresql://`` get psycopg (3), ``mysql://`` and ``mariadb://``
+    PyMySQL (the drivers of the ``postgres`` and ``mysql`` extras); an explicit
+    ``+driver`` is kept. Anything else, or a driver that cannot be imported, is a
+    :class:`ConfigurationError` naming ``SESSION_DB_URL`` (and the ``pip install``).
+    """
     try:
-        parsed = sa.make_url(url)
+        parsed: URL | None = _with_default_driver(sa.make_url(url))
     except ArgumentError:
         parsed = None
     if parsed is None or parsed.get_backend_name() not in _DIALECTS:
@@ -44,7 +58,37 @@ def parse_url(url: str) -> URL:
     if parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:"):
         raise ConfigurationError([SettingProblem(
             "SESSION_DB_URL", "a SQLite file (an in-memory database is private to one connection)", url)])
+    _require_driver(parsed)
     return parsed
+
+
+def _with_default_driver(url: URL) -> URL:
+    backend, _, driver = url.drivername.partition("+")
+    if backend not in DEFAULT_DRIVERS:
+        return url
+    return url.set(drivername=f"{DEFAULT_DRIVERS[backend].partition('+')[0]}+{driver}" if driver
+                   else DEFAULT_DRIVERS[backend])
+
+
+def _require_driver(url: URL) -> None:
+    """Import the URL's driver now, so that a missing one stops the start, not the first request."""
+    shown = url.render_as_string(hide_password=True)
+    try:
+        url.get_dialect().import_dbapi()
+    except ArgumentError:  # SQLAlchemy knows no such +driver
+        raise ConfigurationError([SettingProblem(
+            "SESSION_DB_URL", f"a driver SQLAlchemy knows for {url.get_backend_name()}", shown)]) from None
+    except ImportError as exc:
+        hint, default = INSTALL_HINTS.get(url.get_backend_name()), DEFAULT_DRIVERS.get(url.get_backend_name(), "")
+        if hint and url.drivername == default:
+            fix = hint
+        elif hint:
+            fix = f"install the {exc.name} module, or drop '+{url.get_driver_name()}' to use {default} ({hint})"
+        else:
+            fix = f"install the {exc.name} module"
+        raise ConfigurationError([SettingProblem(
+            "SESSION_DB_URL", f"a URL whose database driver is installed ({fix})",
+            f"{shown} (the driver {exc.name!r} is not installed)")]) from None
 
 
 def open_database(url: URL, table: sa.Table) -> Database:

@@ -192,3 +192,15 @@ class PurgesExpired(Protocol):
     def clear_expired(self, now: float) -> int:
         """Delete every record whose ``expires_at`` is before ``now``; return how many."""
         ...
+
+
+@runtime_checkable
+class ExpiresByItself(Protocol):
+    """A store whose server drops each record at its ``expires_at`` (a TTL): there is nothing to purge.
+
+    A store that neither purges (:class:`PurgesExpired`) nor declares this makes
+    ``wsgisession clearsessions`` fail, so a cron job notices the records piling up.
+    """
+
+    #: True: every record is written with a TTL ending at its ``expires_at``.
+    expires_by_itself: bool

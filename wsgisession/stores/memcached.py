@@ -104,6 +104,9 @@ class MemcachedStore:
     write is a :class:`CorruptRecord` to ``load`` and ``load_cached``, no record to the others.
     """
 
+    #: Every value is written with an expiry time (:class:`~.base.ExpiresByItself`).
+    expires_by_itself = True
+
     def __init__(self, client: Any, prefix: str = "session") -> None:
         self.client = client
         self.prefix = prefix

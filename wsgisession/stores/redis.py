@@ -84,6 +84,9 @@ class RedisStore:
     after a fail-over it finds the new master itself, so the store needs no rebuilding.
     """
 
+    #: Every key is written with a TTL (:class:`~.base.ExpiresByItself`).
+    expires_by_itself = True
+
     def __init__(self, client: RedisClient, prefix: str = "session") -> None:
         self.client = client
         self.prefix = prefix
