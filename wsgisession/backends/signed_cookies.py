@@ -4,6 +4,9 @@ By default the data is signed, not encrypted: the user can read it but not chang
 it. With ``SESSION_COOKIE_ENCRYPT`` it is encrypted (AES-GCM), so the user can do
 neither. Nothing is kept on the server, so a copy of an old cookie stays valid until
 the expiry inside it; ``flush()`` and ``cycle_key()`` only replace the browser's cookie.
+So that replaying a copy cannot keep it alive, that expiry never moves past the
+session's :attr:`~SignedCookieBackend.lifetime` (``SESSION_COOKIE_AGE`` after it began,
+unless ``SESSION_ABSOLUTE_AGE`` bounds it instead).
 """
 
 from __future__ import annotations
@@ -132,8 +135,11 @@ class EncryptingCodec:
 class SignedCookieBackend(SessionBackend):
     """Keeps the whole session in the cookie value the ``codec`` makes (signed or encrypted)."""
 
-    def __init__(self, codec: CookieCodec) -> None:
+    def __init__(self, codec: CookieCodec, lifetime: int | None = None) -> None:
         self._codec = codec
+        #: A copy of the cookie cannot be revoked: without SESSION_ABSOLUTE_AGE, a session ends
+        #: this long after it began however often it is re-signed (None: no such bound).
+        self.lifetime = lifetime
         self._read = remember_accepted(self._read_cookie, READ_COOKIES)
 
     @classmethod
@@ -146,7 +152,7 @@ class SignedCookieBackend(SessionBackend):
             codec = EncryptingCodec(settings.secret_key, settings.secret_key_fallbacks, settings.cookie_name)
         else:
             codec = SigningCodec(settings.secret_key, settings.secret_key_fallbacks)
-        return cls(codec)
+        return cls(codec, settings.cookie_age if settings.absolute_age is None else None)
 
     def load(self, cookie_value: str, now: float) -> Loaded | Rejected:
         try:
@@ -174,6 +180,10 @@ class SignedCookieBackend(SessionBackend):
         loaded = _from_payload(payload)
         if loaded is None:
             raise RefusedCookie(Rejected.UNDECODABLE)
+        if self.lifetime is not None:  # a cookie 0.1.0 re-signed past the bound dies at it too
+            deadline = _lifecycle.lifetime_deadline(loaded.expiry, loaded.created_at, self.lifetime)
+            if deadline is not None and deadline < loaded.expires_at:
+                loaded.expires_at = deadline
         return loaded
 
 
