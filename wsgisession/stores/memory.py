@@ -45,7 +45,8 @@ class MemoryStore:
     """
 
     def __init__(self, max_entries: int = DEFAULT_MAX_ENTRIES) -> None:
-        self._records: OrderedDict[str, Record] = OrderedDict()  # the least recently saved first
+        self._records: dict[str, Record] = {}  # a plain dict: an OrderedDict lookup costs more
+        self._recency: OrderedDict[str, None] = OrderedDict()  # record ids, the least recently saved first
         self._max_entries = max_entries
         self._leases: dict[str, tuple[str, float]] = {}  # record id -> (token, monotonic deadline)
         self._users: dict[str, set[str]] = {}  # user id -> record ids (of records not yet deleted)
@@ -196,13 +197,15 @@ class MemoryStore:
         no record and is dropped, as after a logout.
         """
         self._records[record_id] = record
-        self._records.move_to_end(record_id)
-        while len(self._records) > self._max_entries:
-            self._unindex(self._records.popitem(last=False)[0])
+        self._recency[record_id] = None
+        self._recency.move_to_end(record_id)
+        while len(self._recency) > self._max_entries:
+            self._forget(self._recency.popitem(last=False)[0])
 
     def _forget(self, record_id: str) -> bool:
         """Drop the record and its index entry; True if there was a record."""
         self._unindex(record_id)
+        self._recency.pop(record_id, None)
         return self._records.pop(record_id, None) is not None
 
     def _index(self, record_id: str, user_id: str) -> None:
