@@ -80,12 +80,12 @@ class SessionDataError(WSGISessionError, TypeError):
 class CookieTooLargeError(WSGISessionError, ValueError):
     """The session cookie would exceed what browsers keep, or carry more data than a signed cookie may; nothing sent."""
 
-    def __init__(self, size: int, limit: int, what: str = "the session cookie would be {size} bytes, over the browser"
-                 " limit of {limit}") -> None:
+    def __init__(self, size: int, limit: int,
+                 message: str = "the session cookie would be {size} bytes, over the browser limit of {limit}") -> None:
         self.size = size
         self.limit = limit
         advice = "store less in the session or use a server-side engine"
-        super().__init__(f"{what.format(size=size, limit=limit)}: {advice}")
+        super().__init__(f"{message.format(size=size, limit=limit)}: {advice}")
 
 
 class UnsupportedOperation(WSGISessionError):
