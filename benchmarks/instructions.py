@@ -89,7 +89,7 @@ def run_cell(system_name: str, engine: str, scenario: str, requests: int, forget
 def _forgetting(middleware: Any) -> Any:
     """``middleware`` with its back end's memo of verified cookies cleared before each request."""
     backend = middleware.backend
-    memo = getattr(backend, "_identify", None) or backend._read  # StoreBackend, SignedCookieBackend
+    memo = getattr(backend, "_identify", None) or backend._memo  # StoreBackend, SignedCookieBackend
 
     def app(environ: Any, start_response: Any) -> Any:
         memo.cache_clear()

@@ -72,6 +72,17 @@ def expires_at(expiry: Expiry, now: float, cookie_age: int, deadline: float | No
     return when if deadline is None else min(when, deadline)
 
 
+def lifetime_deadline(expiry: Expiry, created_at: float, lifetime: int) -> float | None:
+    """The end of a session that cannot be revoked (a signed cookie) and has no ``SESSION_ABSOLUTE_AGE``.
+
+    ``lifetime`` (``SESSION_COOKIE_AGE``) after it began, or the longer idle age a
+    ``set_expiry(seconds)`` asked for; None for a ``set_expiry`` deadline, which never moves.
+    """
+    if isinstance(expiry, datetime):
+        return None
+    return created_at + max(expiry or 0, lifetime)
+
+
 def expire_at_browser_close(expiry: Expiry, default: bool) -> bool:
     """Whether the cookie is a browser-session cookie (Django's ``get_expire_at_browser_close``)."""
     return default if expiry is None else expiry == 0

@@ -113,15 +113,14 @@ class SessionDataError(WSGISessionError, TypeError):
 
 
 class CookieTooLargeError(WSGISessionError, ValueError):
-    """The session cookie would exceed what browsers keep; nothing was sent."""
+    """The session cookie would exceed what browsers keep, or carry more data than a signed cookie may; nothing sent."""
 
-    def __init__(self, size: int, limit: int) -> None:
+    def __init__(self, size: int, limit: int,
+                 message: str = "the session cookie would be {size} bytes, over the browser limit of {limit}") -> None:
         self.size = size
         self.limit = limit
-        super().__init__(
-            f"the session cookie would be {size} bytes, over the browser limit of {limit}:"
-            " store less in the session or use a server-side engine"
-        )
+        advice = "store less in the session or use a server-side engine"
+        super().__init__(f"{message.format(size=size, limit=limit)}: {advice}")
 
 
 class UnsupportedOperation(WSGISessionError):

@@ -290,9 +290,12 @@ class Session(MutableMapping[str, Any]):
         return _lifecycle.expire_at_browser_close(self._load_expiry(), self._ctx.settings.expire_at_browser_close)
 
     def _deadline(self) -> float | None:
-        """The absolute end of the session (SESSION_ABSOLUTE_AGE after it began), if any."""
+        """The absolute end of the session (SESSION_ABSOLUTE_AGE after it began, or the back end's lifetime)."""
         age = self._ctx.settings.absolute_age
-        return None if age is None else self._created_at + age
+        if age is not None:
+            return self._created_at + age
+        lifetime = self._ctx.backend.lifetime
+        return None if lifetime is None else _lifecycle.lifetime_deadline(self._expiry, self._created_at, lifetime)
 
     def _load_expiry(self) -> _lifecycle.Expiry:
         self._load()

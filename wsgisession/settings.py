@@ -59,8 +59,9 @@ class Settings:
     db_url: str = "sqlite:///wsgisession.sqlite3"
     #: SESSION_DB_TABLE: the table the `db` and `cached_db` engines use.
     db_table: str = "wsgisession"
-    #: SESSION_CACHE_URL: the cache of the `cache` and `cached_db` engines: `memory://`,
-    #: `redis://…`/`rediss://…` or `memcached://host:port`.
+    #: SESSION_CACHE_URL: the cache of the `cache` and `cached_db` engines: `memory://`
+    #: (`memory://?max_entries=N`: at most N sessions, 10,000 by default), `redis://…`/`rediss://…` or
+    #: `memcached://host:port`.
     cache_url: str = "memory://"
     #: SESSION_FILE_PATH: the folder of the `file` engine (must exist, belong to the app's user, and not be
     #: writable by group or others); `None` (as in Django): a private `<temp dir>/wsgisession-<uid>`, made `0700`.
@@ -94,7 +95,8 @@ class Settings:
     #: SESSION_LOCK_TIMEOUT: seconds a request waits for a session's lock, and the longest a lock lasts.
     lock_timeout: float = 10.0
     #: SESSION_ABSOLUTE_AGE: seconds after which a session ends whatever the activity (the idle timeout is
-    #: `SESSION_COOKIE_AGE`); `cycle_key()` keeps the deadline.
+    #: `SESSION_COOKIE_AGE`); `cycle_key()` keeps the deadline; with `signed_cookies`, `None` means
+    #: `SESSION_COOKIE_AGE` (see the engine).
     absolute_age: int | None = None
     #: SESSION_STORE_FAILURE: `"raise"`: a store failure answers 503; `"anonymous"`: the request runs with
     #: an empty, unsaved session and no cookie change.

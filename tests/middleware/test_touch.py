@@ -12,7 +12,9 @@ AGE = 600
 
 def test_a_read_renews_the_expiry_once_per_interval(make_client: MakeClient) -> None:
     now = [time.time()]
-    client = make_client(clock=lambda: now[0], SESSION_COOKIE_AGE=AGE, SESSION_TOUCH_INTERVAL=60)
+    # An explicit absolute age: without one, a signed cookie's session ends AGE after it began.
+    client = make_client(clock=lambda: now[0], SESSION_COOKIE_AGE=AGE, SESSION_TOUCH_INTERVAL=60,
+                         SESSION_ABSOLUTE_AGE=2 * AGE)
     client.get("/inc")
     now[0] += 30
     assert session_cookies(client.get("/get")) == []  # within the interval: nothing renewed

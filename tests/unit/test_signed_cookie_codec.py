@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from itsdangerous import Signer, URLSafeSerializer
 
-from wsgisession import _lifecycle
+from wsgisession import CookieTooLargeError, _lifecycle
 from wsgisession.backends import Loaded, Rejected
 from wsgisession.backends.signed_cookies import (
     COMPRESS_FROM,
@@ -116,22 +116,36 @@ BAD_VALUES: dict[str, Callable[[str], str]] = {
     "empty": lambda _: "",
     "garbage": lambda _: "not.a.cookie",
     "not ASCII": lambda good: good + "é",
+}
+#: Authentic (signed with the key), but what they carry cannot be decoded.
+UNDECODABLE_VALUES: dict[str, Callable[[str], str]] = {
     "inflating over the cap": lambda _: signed(b"." + b64(zlib.compress(b'"' + b"a" * MAX_JSON_BYTES + b'"'))),
+    "plain, over the cap": lambda _: signed(b64(b'"' + b"a" * MAX_JSON_BYTES + b'"')),
     "truncated zlib": lambda _: signed(b"." + b64(zlib.compress(json.dumps(SMALL).encode())[:-3])),
     "signed, not zlib": lambda _: signed(b"." + b64(b"not zlib data")),
     "signed, not base64": lambda _: signed(b"a"),
     "signed, not JSON": lambda _: signed(b64(b"{not json")),
+    "signed, nesting too deep": lambda _: signed(b64(b"[" * 100_000)),
 }
 
 
-@pytest.mark.parametrize("case", BAD_VALUES)
+@pytest.mark.parametrize("case", [*BAD_VALUES, *UNDECODABLE_VALUES])
 @pytest.mark.parametrize("payload", [SMALL, LARGE], ids=["plain", "compressed"])
 def test_a_bad_value_is_refused_and_reads_as_no_session(case: str, payload: dict[str, Any]) -> None:
     codec = SigningCodec(NEW)
-    bad = BAD_VALUES[case](codec.dumps(payload))
+    bad = {**BAD_VALUES, **UNDECODABLE_VALUES}[case](codec.dumps(payload))
     with pytest.raises(BadCookie):
         codec.loads(bad)
-    assert SignedCookieBackend(codec).load(bad, time.time()) is Rejected.BAD_SIGNATURE
+    expected = Rejected.UNDECODABLE if case in UNDECODABLE_VALUES else Rejected.BAD_SIGNATURE
+    assert SignedCookieBackend(codec).load(bad, time.time()) is expected
+
+
+def test_a_payload_of_exactly_the_cap_loads_and_one_byte_more_is_refused_on_write() -> None:
+    fill = {"d": ""}
+    fill["d"] = "a" * (MAX_JSON_BYTES - len(CompactJSON.dumps(fill)))
+    assert SigningCodec(NEW).loads(SigningCodec(NEW).dumps(fill)) == fill
+    with pytest.raises(CookieTooLargeError, match=f"over the limit of {MAX_JSON_BYTES}"):
+        SigningCodec(NEW).dumps({"d": fill["d"] + "a"})
 
 
 def test_compressed_payloads_up_to_the_cap_load() -> None:

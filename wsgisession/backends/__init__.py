@@ -81,6 +81,10 @@ def remember_accepted(read: Callable[[str], _Read], size: int) -> Callable[[str]
 class SessionBackend(ABC):
     """Loads and saves sessions for the middleware. Implementations are thread-safe."""
 
+    #: Where a session cannot be revoked (a copied signed cookie) and ``SESSION_ABSOLUTE_AGE``
+    #: is not set: the seconds it lives at most after it began (see ``_lifecycle.lifetime_deadline``).
+    lifetime: int | None = None
+
     @abstractmethod
     def load(self, cookie_value: str, now: float) -> Loaded | Rejected:
         """Return the live session the cookie names, or why there is none.

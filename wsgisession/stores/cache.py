@@ -2,7 +2,8 @@
 
 Use it when losing a session now and then is acceptable (a cache may evict it)
 and reads must be fast. ``memory://`` keeps sessions in the worker process: use
-it with one worker only (each gunicorn worker would have its own sessions).
+it with one worker only (each gunicorn worker would have its own sessions);
+``memory://?max_entries=N`` bounds how many it keeps (10,000 by default).
 ``redis://`` or ``rediss://`` keeps them in Redis under ``SESSION_REDIS_PREFIX``,
 shared by every worker; ``memcached://host:port`` keeps them in memcached under
 that same prefix. For sessions that must survive, use ``cached_db``, which also
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 
 
 def _memory(settings: Settings) -> Store:
-    return MemoryStore()
+    return MemoryStore.from_url(settings.cache_url)
 
 
 def _redis(settings: Settings) -> Store:
