@@ -33,7 +33,7 @@ from .session import Session as BaseSession
 if TYPE_CHECKING:
     from datetime import datetime
 
-__all__ = ["FlaskSession", "Session", "WSGISessionInterface"]
+__all__ = ["FlaskSession", "Session", "WSGISessionInterface", "store_unavailable"]
 
 #: Where init_app keeps the app's middleware: ``app.extensions["wsgisession"].event_counts()``.
 EXTENSION_KEY = "wsgisession"
@@ -73,12 +73,6 @@ class FlaskSession(BaseSession, SessionMixin):
         """True when the browser brought no stored session (or it was flushed)."""
         self._load()
         return self._key is None or (self._key_is_new and self._retired_key is None)
-
-    def _give_up(self) -> None:
-        """The store failed: save nothing and leave the browser's cookie as it is."""
-        if self._data is None:
-            self._start_empty(self._ctx.clock())
-        self._degraded = True
 
 
 class _FlaskSessionMiddleware(SessionMiddleware):
@@ -148,15 +142,23 @@ class Session:
         middleware = _FlaskSessionMiddleware(app.wsgi_app, settings_from_config(app.config, app.default_config))
         app.wsgi_app = middleware  # type: ignore[method-assign]
         app.session_interface = WSGISessionInterface(middleware)
-        app.register_error_handler(StoreError, _store_unavailable)
+        app.register_error_handler(StoreError, store_unavailable)
         app.extensions[EXTENSION_KEY] = middleware
 
 
-def _store_unavailable(error: StoreError) -> Response:
-    """A StoreError in a view: the middleware's 503. The failure was logged (rate-limited) where it happened."""
+def store_unavailable(error: StoreError) -> Response:
+    """Flask error handler for StoreError: the middleware's 503, without Flask's traceback.
+
+    ``Session(app)`` registers it. With ``app.wsgi_app = SessionMiddleware(...)`` wiring,
+    register it yourself: ``app.register_error_handler(StoreError, store_unavailable)``
+    (Flask otherwise turns the error into a 500 and logs a traceback per request). The
+    failure itself was logged (rate-limited) by wsgisession where it happened.
+    """
     from flask import request
 
     session = request.environ.get(ENVIRON_KEY)
-    if isinstance(session, FlaskSession):
-        session._give_up()  # else the commit would try the failing store once more
+    if isinstance(session, BaseSession):  # save nothing, keep the browser's cookie, no second try of the store
+        if session._data is None:
+            session._start_empty(session._ctx.clock())
+        session._degraded = True
     return Response(_UNAVAILABLE, 503, list(_UNAVAILABLE_HEADERS))

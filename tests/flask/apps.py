@@ -19,7 +19,8 @@ from werkzeug.middleware.lint import LintMiddleware
 
 from wsgisession import Session as WSGISession
 from wsgisession import SessionMiddleware, get_session
-from wsgisession.flask import Session
+from wsgisession.errors import StoreError
+from wsgisession.flask import Session, store_unavailable
 
 WIRINGS = ["extension", "middleware"]
 
@@ -47,6 +48,7 @@ def create_app(settings: dict[str, Any], wiring: str = "extension", *, lint: boo
     else:
         app.secret_key = "flask-own-cookie-key-unused-0123456789"
         app.wsgi_app = SessionMiddleware(app.wsgi_app, settings)  # type: ignore[method-assign]
+        app.register_error_handler(StoreError, store_unavailable)  # Session(app) does this itself
     if lint:
         app.wsgi_app = LintMiddleware(app.wsgi_app)  # type: ignore[method-assign]
     _add_routes(app, wiring)
