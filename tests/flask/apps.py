@@ -2,7 +2,9 @@
 
 ``wiring="extension"``: ``wsgisession.flask.Session(app)``, views use ``flask.session``.
 ``wiring="middleware"``: ``app.wsgi_app = SessionMiddleware(app.wsgi_app, ...)``, views use
-``get_session(request.environ)``. werkzeug's LintMiddleware checks both sides of the
+``get_session(request.environ)``. ``wiring="outside"``: no session wiring, the views use
+``get_session``; the caller wraps the whole app (``app = SessionMiddleware(app, ...)``).
+werkzeug's LintMiddleware checks both sides of the
 middleware: what Flask hands it and what it hands the server.
 
 The first five routes are Flask-Session's test app (tests/conftest.py, ``create_app``).
@@ -36,16 +38,16 @@ class ClosingClient(FlaskClient):
         return super().open(*args, **kwargs)
 
 
-def create_app(settings: dict[str, Any], wiring: str = "extension", *, lint: bool = True) -> Flask:
+def create_app(settings: dict[str, Any] | None, wiring: str = "extension", *, lint: bool = True) -> Flask:
     """A Flask app with the session routes below, its sessions kept as ``settings`` say."""
     app = Flask(__name__)
     app.test_client_class = ClosingClient
     if lint:
         app.wsgi_app = LintMiddleware(app.wsgi_app)  # type: ignore[method-assign]
     if wiring == "extension":
-        app.config.update(settings)
+        app.config.update(settings or {})
         Session(app)
-    else:
+    elif wiring == "middleware":
         app.secret_key = "flask-own-cookie-key-unused-0123456789"
         app.wsgi_app = SessionMiddleware(app.wsgi_app, settings)  # type: ignore[method-assign]
         app.register_error_handler(StoreError, store_unavailable)  # Session(app) does this itself
