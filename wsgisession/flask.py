@@ -46,6 +46,7 @@ class FlaskSession(BaseSession, SessionMixin):
     True the configured age (``SESSION_COOKIE_AGE``, from ``PERMANENT_SESSION_LIFETIME``).
     ``new``: the request brought no stored session. ``modified`` and ``accessed`` are the
     session's own flags; values changed in place are saved without setting ``modified``.
+    ``clear()`` ends the session as ``flush()`` does (Flask's meaning; Django's keeps the key).
     """
 
     #: True for a session opened outside the middleware (``session_transaction``): Flask's
@@ -67,6 +68,15 @@ class FlaskSession(BaseSession, SessionMixin):
             self.set_expiry(self._ctx.settings.cookie_age)
         else:
             self.set_expiry(None)
+
+    def clear(self) -> None:
+        """Flask's ``session.clear()``: the session ends, as with :meth:`flush` (store entry and cookie).
+
+        Flask's cookie sessions and Flask-Session delete the cookie of a cleared session,
+        and Flask's tutorial logs in with ``session.clear()`` then new values: here those
+        values get a new key (no session fixation).
+        """
+        self.flush()
 
     @property
     def new(self) -> bool:  # type: ignore[override]  # a property where SessionMixin has a constant

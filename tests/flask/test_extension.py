@@ -225,6 +225,51 @@ def test_a_logout_during_a_request_is_not_undone_by_its_save(make_app: MakeApp, 
     assert browser_with(app, key).get("/data").json == {}
 
 
+def test_clear_ends_the_session_as_flask_does(client: FlaskClient) -> None:
+    """Flask deletes a cleared session's cookie; its tutorial logs in with clear() then new values."""
+    app = client.application
+
+    @app.post("/clear")
+    def clear() -> str:
+        flask.session.clear()
+        return "cleared"
+
+    @app.post("/tutorial-login")
+    def tutorial_login() -> str:
+        flask.session.clear()
+        flask.session["user_id"] = 7
+        return "logged in"
+
+    client.get("/inc")
+    old_key = cookie_value(client)
+    assert "Max-Age=0" in session_cookies(client.post("/clear"))[0] and client.get_cookie("session") is None
+    assert browser_with(app, old_key).get("/data").json == {}
+
+    client.get("/inc")
+    before_login = cookie_value(client)
+    client.post("/tutorial-login")
+    assert cookie_value(client) != before_login  # a new key at login: no session fixation
+    assert client.get("/data").json == {"user_id": 7}
+    assert browser_with(app, before_login).get("/data").json == {}
+
+
+def test_flash_messages_are_shown_once(client: FlaskClient) -> None:
+    app = client.application
+
+    @app.post("/flash")
+    def flash() -> str:
+        flask.flash("saved", "info")
+        return "ok"
+
+    @app.get("/messages")
+    def messages() -> list[Any]:
+        return [list(pair) for pair in flask.get_flashed_messages(with_categories=True)]
+
+    client.post("/flash")
+    assert client.get("/messages").json == [["info", "saved"]]
+    assert client.get("/messages").json == []
+
+
 def test_session_transaction(client: FlaskClient) -> None:
     """Flask's ``FlaskClient.session_transaction`` reads and writes the stored session."""
     client.get("/inc")
