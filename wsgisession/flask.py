@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from flask import Flask, Request, Response
+from flask import Flask, Request, Response, request
 from flask.sessions import SessionInterface, SessionMixin
 
 from . import _commit
@@ -164,8 +164,6 @@ def store_unavailable(error: StoreError) -> Response:
     (Flask otherwise turns the error into a 500 and logs a traceback per request). The
     failure itself was logged (rate-limited) by wsgisession where it happened.
     """
-    from flask import request
-
     session = request.environ.get(ENVIRON_KEY)
     if isinstance(session, BaseSession):  # save nothing, keep the browser's cookie, no second try of the store
         if session._data is None:
