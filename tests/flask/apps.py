@@ -123,6 +123,11 @@ def _add_routes(app: Flask, wiring: str) -> None:
         current().flush()
         return "bye"
 
+    @app.get("/mark/<name>")
+    def mark(name: str) -> str:
+        current()[name] = True  # each request its own key: overlapping requests must all land
+        return "marked"
+
     @app.get("/data")
     def data() -> dict[str, Any]:
         return dict(current())

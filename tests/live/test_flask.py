@@ -1,7 +1,8 @@
 """Flask apps through a real cookie jar (requests.Session), under gunicorn and ``flask run``.
 
 gunicorn runs sync, gthread and gevent workers (3 each) on the redis engine, for both
-wirings (the extension, and ``app.wsgi_app = SessionMiddleware(...)``); werkzeug's
+wirings (the extension, and ``app.wsgi_app = SessionMiddleware(...)``), the user flows
+then parallel requests of one session; werkzeug's
 LintMiddleware wraps both sides of the middleware, its findings errors in the worker.
 """
 
@@ -64,6 +65,23 @@ def check_flows(url: str, cookie: str) -> None:
     assert requests.get(f"{url}/whoami", cookies={cookie: logged_in}, timeout=5).json() == {"user": None}
 
 
+def check_parallel_writes(url: str, cookie: str) -> None:
+    """Requests of one session, in parallel, each setting its own key: every write lands (per-key saves)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    browser = requests.Session()
+    browser.get(f"{url}/inc", timeout=5)
+    key = browser.cookies[cookie]
+
+    def mark(name: str) -> int:
+        return requests.get(f"{url}/mark/{name}", cookies={cookie: key}, timeout=10).status_code
+
+    names = [f"k{n}" for n in range(12)]
+    with ThreadPoolExecutor(max_workers=len(names)) as pool:
+        assert list(pool.map(mark, names)) == [200] * len(names)
+    assert browser.get(f"{url}/data", timeout=5).json() == {"count": 1, **dict.fromkeys(names, True)}
+
+
 def assert_only_the_app_exception_in(log: Path) -> None:
     """The one traceback is /boom's (Flask logs it); nothing else failed, lint included."""
     text = log.read_text()
@@ -75,6 +93,7 @@ def assert_only_the_app_exception_in(log: Path) -> None:
 def test_flask_under_gunicorn(start_server: StartServer, tmp_path: Path, worker_class: str, wiring: str) -> None:
     server = start_server(f"tests.live.flask_apps:{wiring}", "redis", worker_class=worker_class)
     check_flows(server.url, COOKIE[wiring])
+    check_parallel_writes(server.url, COOKIE[wiring])
     assert_only_the_app_exception_in(tmp_path / "gunicorn.log")
 
 
