@@ -22,6 +22,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from flask import Flask, Request, Response, request
+from flask import session as _flask_session
 from flask.sessions import SessionInterface, SessionMixin
 
 from . import _commit
@@ -33,7 +34,7 @@ from .session import Session as BaseSession
 if TYPE_CHECKING:
     from datetime import datetime
 
-__all__ = ["FlaskSession", "Session", "WSGISessionInterface", "store_unavailable"]
+__all__ = ["FlaskSession", "Session", "WSGISessionInterface", "session", "store_unavailable"]
 
 #: Where init_app keeps the app's middleware: ``app.extensions["wsgisession"].event_counts()``.
 EXTENSION_KEY = "wsgisession"
@@ -83,6 +84,11 @@ class FlaskSession(BaseSession, SessionMixin):
         """True when the browser brought no stored session (or it was flushed)."""
         self._load()
         return self._key is None or (self._key_is_new and self._retired_key is None)
+
+
+#: ``flask.session`` itself (the same proxy), typed as :class:`FlaskSession` so that mypy knows
+#: ``cycle_key()``, ``flush()``, ``set_expiry()``: ``from wsgisession.flask import session``.
+session: FlaskSession = _flask_session  # type: ignore[assignment]
 
 
 class _FlaskSessionMiddleware(SessionMiddleware):
@@ -164,9 +170,9 @@ def store_unavailable(error: StoreError) -> Response:
     (Flask otherwise turns the error into a 500 and logs a traceback per request). The
     failure itself was logged (rate-limited) by wsgisession where it happened.
     """
-    session = request.environ.get(ENVIRON_KEY)
-    if isinstance(session, BaseSession):  # save nothing, keep the browser's cookie, no second try of the store
-        if session._data is None:
-            session._start_empty(session._ctx.clock())
-        session._degraded = True
+    current = request.environ.get(ENVIRON_KEY)
+    if isinstance(current, BaseSession):  # save nothing, keep the browser's cookie, no second try of the store
+        if current._data is None:
+            current._start_empty(current._ctx.clock())
+        current._degraded = True
     return Response(_UNAVAILABLE, 503, list(_UNAVAILABLE_HEADERS))
