@@ -90,3 +90,26 @@ def test_anonymous_runs_with_an_empty_unsaved_session(private_redis: PrivateRedi
     assert session_cookies(response, wiring) == []
     private_redis.start()
     assert browser.get("/data").json == {"count": 2}  # the outage was not a logout
+
+
+def test_a_store_that_dies_before_the_save_answers_503(private_redis: PrivateRedis,
+                                                       caplog: pytest.LogCaptureFixture) -> None:
+    """The save at start_response fails: the middleware answers 503 itself; Flask logs nothing."""
+    app = app_on(private_redis, "raise")
+
+    @app.get("/write-after-outage")
+    def write_after_outage() -> str:
+        from flask import session
+
+        session["count"] = session.get("count", 0) + 100
+        private_redis.stop()  # the store dies while the request runs
+        return "written"
+
+    browser = app.test_client()
+    browser.get("/inc")
+    with caplog.at_level(logging.ERROR):
+        response = browser.get("/write-after-outage")
+    assert response.status_code == 503 and session_cookies(response, "extension") == []
+    assert len(error_records(caplog, "wsgisession")) == 1 and error_records(caplog, app.logger.name) == []
+    private_redis.start()
+    assert browser.get("/data").json == {"count": 1}
