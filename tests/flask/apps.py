@@ -113,6 +113,15 @@ def _add_routes(app: Flask, wiring: str) -> None:
 
         return Response(body(), mimetype="text/plain")
 
+    @app.get("/stream-only")
+    def stream_only() -> Response:
+        @stream_with_context
+        def body() -> Iterator[str]:  # the view never touched the session: only its body does
+            current()["streamed_only"] = current().get("count", 0)
+            yield "done\n"
+
+        return Response(body(), mimetype="text/plain")
+
     @app.get("/boom")
     def boom() -> str:
         current()["boom"] = True

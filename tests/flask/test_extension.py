@@ -124,6 +124,14 @@ def test_changes_in_a_streamed_body_are_saved(make_app: MakeApp, flask_engine: s
         assert browser.get("/data").json == {"count": 1, "streamed": True}
 
 
+@pytest.mark.parametrize("flask_engine", SERVER_SIDE_ENGINES)
+def test_a_streamed_body_may_use_a_session_its_view_never_touched(make_app: MakeApp, flask_engine: str) -> None:
+    browser = make_app(flask_engine).test_client()
+    browser.get("/inc")
+    assert browser.get("/stream-only").data == b"done\n"
+    assert browser.get("/data").json == {"count": 1, "streamed_only": 1}
+
+
 def test_head_runs_the_view_and_keeps_the_session(make_app: MakeApp, wiring: str) -> None:
     browser = make_app("file", wiring).test_client()
     browser.get("/inc")
