@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 ENVIRON_KEY = "wsgisession.session"
 
 _UNAVAILABLE = b"Service Unavailable: the session store cannot be reached. Please try again shortly.\n"
+#: The headers of the 503 answered when the session store fails.
+_UNAVAILABLE_HEADERS = (("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(_UNAVAILABLE))),
+                        ("Retry-After", "5"), ("Cache-Control", "no-store"))
 
 
 class SessionMiddleware:
@@ -40,6 +43,9 @@ class SessionMiddleware:
 
     :raises ConfigurationError: when ``settings`` are invalid (all problems listed).
     """
+
+    #: The class of each request's session (the Flask extension uses a subclass).
+    session_class: type[Session] = Session
 
     def __init__(self, app: WSGIApplication, settings: Mapping[str, Any] | None = None, *,
                  clock: Callable[[], float] = time.time) -> None:
@@ -70,7 +76,7 @@ class SessionMiddleware:
         return self.events.counts()
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        session = Session(self._context, environ.get("HTTP_COOKIE"))
+        session = self.session_class(self._context, environ.get("HTTP_COOKIE"))
         environ[ENVIRON_KEY] = session
         extra: list[tuple[str, str]] | None = None
         status_line: str | None = None
@@ -128,9 +134,7 @@ class _ClosingBody:
 
 
 def _unavailable(start_response: StartResponse) -> list[bytes]:
-    start_response("503 Service Unavailable", [("Content-Type", "text/plain; charset=utf-8"),
-                                               ("Content-Length", str(len(_UNAVAILABLE))),
-                                               ("Retry-After", "5"), ("Cache-Control", "no-store")])
+    start_response("503 Service Unavailable", list(_UNAVAILABLE_HEADERS))
     return [_UNAVAILABLE]
 
 
@@ -141,4 +145,5 @@ def get_session(environ: WSGIEnvironment) -> Session:
     except KeyError:
         raise MiddlewareMissingError(
             "no session in this WSGI environ: wrap the application in wsgisession.SessionMiddleware"
+            " (with Flask: use wsgisession.flask.Session(app), or app.wsgi_app = SessionMiddleware(app.wsgi_app, ...))"
         ) from None
