@@ -74,14 +74,18 @@ class SessionMiddleware:
         environ[ENVIRON_KEY] = session
         extra: list[tuple[str, str]] | None = None
         status_line: str | None = None
+        sent: list[tuple[str, str]] = []  # the headers the server got
+        early = False  # the app touched the session before starting its response
 
         def session_start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            nonlocal extra, status_line
+            nonlocal extra, status_line, sent, early
             if extra is None:
                 extra = []  # set first: a failing commit is not retried by a second call
+                early = session.accessed
                 if session.accessed or self._save_every_request:
                     extra = commit(session, int(status[:3]))
-            write = start_response(status, add_session_headers(headers, extra) if extra else headers, exc_info)
+            sent = add_session_headers(headers, extra) if extra else headers
+            write = start_response(status, sent, exc_info)
             status_line = status
             return write
 
@@ -95,11 +99,31 @@ class SessionMiddleware:
         except BaseException:
             session._release_lock()
             raise
-        if status_line is not None and (not session.accessed or type(result) is list):
-            # Nothing can touch the session any more: no application code runs after this
-            # (a list has no close), or it never touched the session before answering.
+        if status_line is not None and type(result) is list:
+            return result  # no application code runs after this: a list has no close
+
+        def finish() -> None:
+            status = None if status_line is None else int(status_line[:3])
+            commit_late(session, status, late_access=session.accessed and not early, headers=sent)
+
+        if status_line is not None and _is_server_file(result, environ):
+            # The server's own file wrapper runs no application code: save now and hand the
+            # server its object, so it keeps its zero-copy path (sendfile).
+            try:
+                finish()
+            except BaseException:
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
+                raise
             return result
-        return _ClosingBody(result, lambda: commit_late(session, None if status_line is None else int(status_line[:3])))
+        return _ClosingBody(result, finish)
+
+
+def _is_server_file(result: Iterable[bytes], environ: WSGIEnvironment) -> bool:
+    """True if ``result`` was made by the server's ``wsgi.file_wrapper`` (a class on most servers)."""
+    wrapper = environ.get("wsgi.file_wrapper")
+    return isinstance(wrapper, type) and type(result) is wrapper
 
 
 class _ClosingBody:
