@@ -120,3 +120,38 @@ def test_a_download_that_used_the_session_goes_out_by_the_servers_sendfile(sendf
         assert response.content == content
     assert _SendfileHandler.sendfile_uses == 2  # the middleware gave wsgiref its own FileWrapper back
     assert client.get(f"{sendfile_server}/get", timeout=5).json() == {"downloads": 2, "last": "download"}
+
+
+@pytest.fixture
+def waitress_url(tmp_path: Path) -> Iterator[str]:
+    """The stream app on the file engine under waitress (in this process, on a free port); its URL."""
+    import waitress
+
+    settings = {"SECRET_KEY": "waitress-test-secret-key-0123456789", "SESSION_ENGINE": "file",
+                "SESSION_FILE_PATH": str(tmp_path / "sessions")}
+    (tmp_path / "sessions").mkdir()
+    server = waitress.create_server(make_app(settings), host="127.0.0.1", port=0, threads=2)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.effective_port}"  # type: ignore[union-attr]
+    server.close()
+    thread.join(timeout=10)
+
+
+def test_a_write_made_while_the_body_streams_is_saved_under_waitress(waitress_url: str) -> None:
+    client = requests.Session()
+    client.get(f"{waitress_url}/inc", timeout=5).raise_for_status()
+    for value in ("one", "two"):
+        client.get(f"{waitress_url}/stream-write", params={"v": value}, timeout=5).raise_for_status()
+        expected = {"count": 1, "streamed": value}
+        assert session_once_closed(client, f"{waitress_url}/get", expected) == expected
+
+
+def test_a_download_is_whole_and_saves_the_session_under_waitress(waitress_url: str, tmp_path: Path) -> None:
+    content = os.urandom(2 * 1024 * 1024 + 3)
+    (tmp_path / "download.bin").write_bytes(content)
+    client = requests.Session()
+    for _ in range(2):
+        response = client.get(f"{waitress_url}/download", params={"path": str(tmp_path / "download.bin")}, timeout=10)
+        assert response.content == content
+    assert client.get(f"{waitress_url}/get", timeout=5).json() == {"downloads": 2, "last": "download"}
