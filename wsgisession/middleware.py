@@ -6,6 +6,7 @@ put it around an application that already manages the same session cookie.
 
 from __future__ import annotations
 
+import io
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
@@ -120,8 +121,14 @@ class SessionMiddleware:
         return _ClosingBody(result, finish)
 
 
+#: A plain file: uWSGI's ``wsgi.file_wrapper`` returns the file it is given, and sends that object by sendfile.
+_RAW_FILES = (io.BufferedReader, io.FileIO)
+
+
 def _is_server_file(result: Iterable[bytes], environ: WSGIEnvironment) -> bool:
-    """True if ``result`` was made by the server's ``wsgi.file_wrapper`` (a class on most servers)."""
+    """True if ``result`` is what the server's ``wsgi.file_wrapper`` made (a class on most servers), or a file."""
+    if type(result) in _RAW_FILES:
+        return True
     wrapper = environ.get("wsgi.file_wrapper")
     return isinstance(wrapper, type) and type(result) is wrapper
 

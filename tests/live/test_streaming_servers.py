@@ -6,7 +6,7 @@ import os
 import threading
 import time
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, make_server
 
 import pytest
@@ -68,8 +68,11 @@ class _SendfileHandler(ServerHandler):
     #: How many responses went out through sendfile.
     sendfile_uses: ClassVar[int] = 0
 
+    def _source(self) -> Any:
+        return self.result.filelike  # type: ignore[union-attr]  # a wsgiref FileWrapper (result_is_file)
+
     def sendfile(self) -> bool:
-        source = self.result.filelike  # type: ignore[union-attr]  # a wsgiref FileWrapper (result_is_file)
+        source = self._source()
         if not self.headers_sent:
             self.send_headers()
         self._flush()  # type: ignore[attr-defined]  # wsgiref's own: the headers go out before the file
@@ -80,27 +83,48 @@ class _SendfileHandler(ServerHandler):
         return True
 
 
-class _SendfileRequestHandler(WSGIRequestHandler):
-    def handle(self) -> None:
-        """WSGIRequestHandler.handle, with the handler above."""
-        self.raw_requestline = self.rfile.readline(65537)
-        if not self.parse_request():
-            return
-        handler = _SendfileHandler(self.rfile, self.wfile, self.get_stderr(), self.get_environ(), multithread=False)
-        handler.request_handler = self  # type: ignore[attr-defined]  # wsgiref's back pointer, for its log
-        handler.run(self.server.get_app())  # type: ignore[attr-defined]
+class _UwsgiStyleHandler(_SendfileHandler):
+    """As uWSGI does: ``wsgi.file_wrapper`` returns the file itself, sent by sendfile if the app returns it."""
 
-    def log_message(self, format: str, *args: object) -> None:
-        """No access log on the test output."""
+    def setup_environ(self) -> None:
+        super().setup_environ()
+        self.environ["wsgi.file_wrapper"] = self._remember
+        self._wrapped: object = None
+
+    def _remember(self, file: Any, block_size: int = 8192) -> Any:
+        self._wrapped = file
+        return file
+
+    def result_is_file(self) -> bool:
+        return self.result is not None and self.result is self._wrapped
+
+    def _source(self) -> Any:
+        return self.result
 
 
-@pytest.fixture
-def sendfile_server(tmp_path: Path) -> Iterator[str]:
+def _request_handler(handler_class: type[ServerHandler]) -> type[WSGIRequestHandler]:
+    class RequestHandler(WSGIRequestHandler):
+        def handle(self) -> None:
+            """WSGIRequestHandler.handle, with ``handler_class``."""
+            self.raw_requestline = self.rfile.readline(65537)
+            if not self.parse_request():
+                return
+            handler = handler_class(self.rfile, self.wfile, self.get_stderr(), self.get_environ(), multithread=False)
+            handler.request_handler = self  # type: ignore[attr-defined]  # wsgiref's back pointer, for its log
+            handler.run(self.server.get_app())  # type: ignore[attr-defined]
+
+        def log_message(self, format: str, *args: object) -> None:
+            """No access log on the test output."""
+
+    return RequestHandler
+
+
+@pytest.fixture(params=[_SendfileHandler, _UwsgiStyleHandler], ids=["wrapper-class", "uwsgi-style"])
+def sendfile_server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
     """The stream app on the file engine, under wsgiref with a sendfile path; its URL."""
     settings = {"SECRET_KEY": "wsgiref-test-secret-key-0123456789", "SESSION_ENGINE": "file",
                 "SESSION_FILE_PATH": str(tmp_path)}
-    server = make_server("127.0.0.1", 0, make_app(settings),
-                         handler_class=_SendfileRequestHandler)
+    server = make_server("127.0.0.1", 0, make_app(settings), handler_class=_request_handler(request.param))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
@@ -118,7 +142,7 @@ def test_a_download_that_used_the_session_goes_out_by_the_servers_sendfile(sendf
         response = client.get(f"{sendfile_server}/download", params={"path": str(tmp_path / "download.bin")},
                               timeout=10)
         assert response.content == content
-    assert _SendfileHandler.sendfile_uses == 2  # the middleware gave wsgiref its own FileWrapper back
+    assert _SendfileHandler.sendfile_uses == 2  # the middleware gave the server its own object back
     assert client.get(f"{sendfile_server}/get", timeout=5).json() == {"downloads": 2, "last": "download"}
 
 
