@@ -1,6 +1,6 @@
 """Download speed of a file served through ``wsgi.file_wrapper``: bare app against SessionMiddleware.
 
-    python -m benchmarks.download                    # 50 MB, 8 rounds, gunicorn sync + gthread, waitress
+    python -m benchmarks.download                    # 50 MB, 15 rounds, gunicorn sync + gthread, waitress
     python -m benchmarks.download --size-mb 20 --rounds 3 --servers gunicorn-sync
 
 Each server (1 worker) serves ``benchmarks.download_app`` on a free loopback port, the
@@ -95,7 +95,7 @@ def measure(server: str, rounds: int, env: dict[str, str], expected: int) -> dic
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mb", type=int, default=50)
-    parser.add_argument("--rounds", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--servers", default=",".join(SERVERS))
     args = parser.parse_args(argv)
     busy = Busy()
