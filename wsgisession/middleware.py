@@ -75,7 +75,7 @@ class SessionMiddleware:
         environ[ENVIRON_KEY] = session
         extra: list[tuple[str, str]] | None = None
         status_line: str | None = None
-        sent: list[tuple[str, str]] = []  # the headers the server got
+        sent: list[tuple[str, str]] | None = None  # the headers the server got
         early = False  # the app touched the session before starting its response
 
         def session_start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
@@ -104,8 +104,9 @@ class SessionMiddleware:
             return result  # no application code runs after this: a list has no close
 
         def finish() -> None:
-            status = None if status_line is None else int(status_line[:3])
-            commit_late(session, status, late_access=session.accessed and not early, headers=sent)
+            if session.accessed:  # else the app never used it: nothing changed, no lock held
+                status = None if status_line is None else int(status_line[:3])
+                commit_late(session, status, late_access=not early, headers=sent)
 
         if status_line is not None and _is_server_file(result, environ):
             # The server's own file wrapper runs no application code: save now and hand the
