@@ -35,8 +35,10 @@ class SessionMiddleware:
     The commit point is the application's call to ``start_response``: the session is
     saved then and ``Set-Cookie``/``Vary``/``Cache-Control`` are added. Changes made
     while the body is iterated are saved when the iterable is closed, for a session the
-    browser already holds a cookie for (no new cookie can be sent then). A store failure
-    before the response started answers 503 (``SESSION_STORE_FAILURE = "raise"``).
+    browser already holds a cookie for (no new cookie can be sent then); the server's own
+    ``wsgi.file_wrapper`` object is saved for at once and handed back as it is, so the server
+    keeps its sendfile path. A store failure before the response started answers 503
+    (``SESSION_STORE_FAILURE = "raise"``).
     Thread-safe: each request gets its own :class:`~wsgisession.session.Session`.
 
     :raises ConfigurationError: when ``settings`` are invalid (all problems listed).
@@ -106,20 +108,26 @@ class SessionMiddleware:
         def finish() -> None:
             if session.accessed:  # else the app never used it: nothing changed, no lock held
                 status = None if status_line is None else int(status_line[:3])
-                commit_late(session, status, late_access=not early, headers=sent)
+                commit_late(session, status, late_access=not early and sent is not None, headers=sent)
 
         if status_line is not None and _is_server_file(result, environ):
-            # The server's own file wrapper runs no application code: save now and hand the
-            # server its object, so it keeps its zero-copy path (sendfile).
-            try:
-                finish()
-            except BaseException:
-                close = getattr(result, "close", None)
-                if close is not None:
-                    close()
-                raise
-            return result
+            return _finished_file(result, finish)
         return _ClosingBody(result, finish)
+
+
+def _finished_file(result: Iterable[bytes], finish: Callable[[], None]) -> Iterable[bytes]:
+    """Run ``finish`` now and give the server its own file object back, so it keeps sendfile.
+
+    A file runs no application code while it is sent: nothing can change the session later.
+    """
+    try:
+        finish()
+    except BaseException:
+        close = getattr(result, "close", None)
+        if close is not None:
+            close()
+        raise
+    return result
 
 
 #: A plain file: uWSGI's ``wsgi.file_wrapper`` returns the file it is given, and sends that object by sendfile.
