@@ -1,13 +1,14 @@
 """Download speed of a file served through ``wsgi.file_wrapper``: bare app against SessionMiddleware.
 
-    python -m benchmarks.download                    # 50 MB, 15 rounds, gunicorn sync + gthread, waitress
+    python -m benchmarks.download                    # 50 MB, 15 rounds, gunicorn sync + gthread, waitress, uWSGI
     python -m benchmarks.download --size-mb 20 --rounds 3 --servers gunicorn-sync
 
-Each server (1 worker) serves ``benchmarks.download_app`` on a free loopback port, the
-bare app and the one whose page reads the session, side by side. Rounds alternate the two;
-each download is read to the end over one fresh connection. The table gives the median
-MB/s of each and their ratio: 1.00 means the middleware kept the server's own file path
-(sendfile on gunicorn, waitress's file buffer).
+Each server (1 worker; uWSGI's binary is the one ``pip install uwsgi`` puts beside this
+Python) serves ``benchmarks.download_app`` on a free loopback port: the bare app and the one
+whose page reads the session, side by side. Rounds alternate the two; each download is read
+to the end over one fresh connection. The table gives the median MB/s of each and their
+ratio: 1.00 means the middleware kept the server's own file path (sendfile on gunicorn and
+uWSGI, waitress's file buffer).
 """
 
 from __future__ import annotations
@@ -29,8 +30,11 @@ SERVERS = {
     "gunicorn-sync": ["-m", "gunicorn", "--workers", "1", "--worker-class", "sync"],
     "gunicorn-gthread": ["-m", "gunicorn", "--workers", "1", "--worker-class", "gthread", "--threads", "2"],
     "waitress": ["-m", "waitress", "--threads", "2"],
+    "uwsgi": ["--processes", "1", "--disable-logging", "--die-on-term"],
 }
-APPS = {"bare": "benchmarks.download_app:bare", "SessionMiddleware": "benchmarks.download_app:with_session"}
+#: name -> (factory, for gunicorn and waitress; attribute, for uWSGI)
+APPS = {"bare": ("benchmarks.download_app:bare", "benchmarks.download_app:bare_app"),
+        "SessionMiddleware": ("benchmarks.download_app:with_session", "benchmarks.download_app:session_app")}
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -42,11 +46,16 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start(server: str, app: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+def start(server: str, name: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    factory, attribute = APPS[name]
     if server == "waitress":
-        command = [sys.executable, *SERVERS[server], "--listen", f"127.0.0.1:{port}", "--call", app]
+        command = [sys.executable, *SERVERS[server], "--listen", f"127.0.0.1:{port}", "--call", factory]
+    elif server == "uwsgi":  # pip install uwsgi (builds from source): the binary beside this Python
+        command = [str(Path(sys.executable).with_name("uwsgi")), *SERVERS[server], "--http-socket",
+                   f"127.0.0.1:{port}", "--module", attribute, "--pythonpath", str(REPO_ROOT),
+                   "--virtualenv", sys.prefix]
     else:
-        command = [sys.executable, *SERVERS[server], "--bind", f"127.0.0.1:{port}", f"{app}()"]
+        command = [sys.executable, *SERVERS[server], "--bind", f"127.0.0.1:{port}", f"{factory}()"]
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
@@ -56,7 +65,7 @@ def start(server: str, app: str, port: int, env: dict[str, str]) -> subprocess.P
         except OSError:
             time.sleep(0.1)
     process.kill()
-    raise SystemExit(f"{server} serving {app} did not answer on port {port}")
+    raise SystemExit(f"{server} serving {name} did not answer on port {port}")
 
 
 def download(port: int) -> tuple[int, float]:
@@ -76,7 +85,7 @@ def download(port: int) -> tuple[int, float]:
 
 def measure(server: str, rounds: int, env: dict[str, str], expected: int) -> dict[str, float]:
     ports = {name: free_port() for name in APPS}
-    processes = [start(server, APPS[name], ports[name], env) for name in APPS]
+    processes = [start(server, name, ports[name], env) for name in APPS]
     speeds: dict[str, list[float]] = {name: [] for name in APPS}
     try:
         for _ in range(rounds):

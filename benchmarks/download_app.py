@@ -32,3 +32,8 @@ def bare() -> Any:
 def with_session() -> SessionMiddleware:
     return SessionMiddleware(_download, {"SECRET_KEY": "bench-download-secret-key-0123456789",
                                          "SESSION_ENGINE": "cache", "SESSION_CACHE_URL": "memory://"})
+
+
+#: For uWSGI, which takes an attribute, not a call: ``--module benchmarks.download_app:session_app``.
+bare_app = bare()
+session_app = with_session()

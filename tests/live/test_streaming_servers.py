@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, make_server
 
 import pytest
 import requests
 
+from tests.live.conftest import REPO_ROOT, free_port, stop, wait_until_answering
 from tests.live.stream_app import make_app
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from tests.live.conftest import StartServer
 
 pytestmark = pytest.mark.live
@@ -72,6 +74,7 @@ class _SendfileHandler(ServerHandler):
         return self.result.filelike  # type: ignore[union-attr]  # a wsgiref FileWrapper (result_is_file)
 
     def sendfile(self) -> bool:
+        _SendfileHandler.sendfile_uses += 1  # first: the client can have the whole file before this returns
         source = self._source()
         if not self.headers_sent:
             self.send_headers()
@@ -79,7 +82,6 @@ class _SendfileHandler(ServerHandler):
         offset = 0
         while sent := os.sendfile(self.stdout.fileno(), source.fileno(), offset, 1 << 20):  # type: ignore[union-attr]
             offset += sent
-        _SendfileHandler.sendfile_uses += 1
         return True
 
 
@@ -179,3 +181,58 @@ def test_a_download_is_whole_and_saves_the_session_under_waitress(waitress_url: 
         response = client.get(f"{waitress_url}/download", params={"path": str(tmp_path / "download.bin")}, timeout=10)
         assert response.content == content
     assert client.get(f"{waitress_url}/get", timeout=5).json() == {"downloads": 2, "last": "download"}
+
+
+class _NoReuse(requests.Session):
+    """A browser that opens a new connection per request: uWSGI's --http-socket keeps none alive."""
+
+    def request(self, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        try:
+            return super().request(*args, **kwargs)
+        finally:
+            self.close()  # the pooled connection goes; the cookies stay
+
+
+@pytest.fixture
+def uwsgi_url(tmp_path: Path) -> Iterator[str]:
+    """The stream app on the file engine under uWSGI (1 process, a free port); its URL. Stopped by its pid."""
+    binary = Path(sys.executable).with_name("uwsgi")
+    if not binary.exists():
+        pytest.fail(f"no uWSGI at {binary}: install the test extra (pip install -e '.[test]')", pytrace=False)
+    (tmp_path / "sessions").mkdir()
+    settings = {"SECRET_KEY": "uwsgi-test-secret-key-0123456789", "SESSION_ENGINE": "file",
+                "SESSION_FILE_PATH": str(tmp_path / "sessions")}
+    (tmp_path / "uwsgi_app.py").write_text(f"from tests.live.stream_app import make_app\n"
+                                          f"application = make_app({settings!r})\n")
+    port = free_port()
+    log = tmp_path / "uwsgi.log"
+    with log.open("ab") as log_file:
+        process = subprocess.Popen([str(binary), "--http-socket", f"127.0.0.1:{port}", "--wsgi-file",
+                                    str(tmp_path / "uwsgi_app.py"), "--pythonpath", str(REPO_ROOT),
+                                    "--virtualenv", sys.prefix, "--processes", "1", "--need-app", "--die-on-term"],
+                                   cwd=tmp_path, stdout=log_file, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_answering(process, f"{url}/get", log)
+        yield url
+    finally:
+        stop(process)
+
+
+def test_a_write_made_while_the_body_streams_is_saved_under_uwsgi(uwsgi_url: str) -> None:
+    client = _NoReuse()
+    client.get(f"{uwsgi_url}/inc", timeout=5).raise_for_status()
+    for value in ("one", "two"):
+        client.get(f"{uwsgi_url}/stream-write", params={"v": value}, timeout=5).raise_for_status()
+        expected = {"count": 1, "streamed": value}
+        assert session_once_closed(client, f"{uwsgi_url}/get", expected) == expected
+
+
+def test_a_download_is_whole_and_saves_the_session_under_uwsgi(uwsgi_url: str, tmp_path: Path) -> None:
+    content = os.urandom(2 * 1024 * 1024 + 3)
+    (tmp_path / "download.bin").write_bytes(content)
+    client = _NoReuse()
+    for _ in range(2):
+        response = client.get(f"{uwsgi_url}/download", params={"path": str(tmp_path / "download.bin")}, timeout=10)
+        assert response.content == content
+    assert client.get(f"{uwsgi_url}/get", timeout=5).json() == {"downloads": 2, "last": "download"}
