@@ -6,6 +6,7 @@ import logging
 from datetime import datetime
 
 from . import _changes, _lifecycle, cookies
+from ._headers import varies_on_cookie
 from ._pending import Pending
 from .errors import StoreError
 from .session import Session
@@ -32,14 +33,16 @@ def commit(session: Session, status: int) -> list[Header]:
 
 
 def _commit(session: Session, status: int) -> list[Header]:
+    accessed = session.accessed
     if session._data is None:  # SESSION_SAVE_EVERY_REQUEST, and the app never used the session
         session._load()
+        session.accessed = False  # our load is not the app's: it alone adds no Vary
     if session._degraded:  # SESSION_STORE_FAILURE = "anonymous": no save, no cookie change
-        return [VARY]
+        return [VARY] if accessed else []
     now = session._ctx.clock()
     wants_save = wants_to_save(session)
     empty = session._key is None and not session._data  # Session.is_empty, without loading again
-    outcome = _lifecycle.decide(session.accessed, wants_save, empty, session._had_cookie, status)  # positional: faster
+    outcome = _lifecycle.decide(accessed, wants_save, empty, session._had_cookie, status)  # positional: faster
     headers: list[Header] = []
     if outcome.delete_cookie:
         headers.append(cookies.delete_cookie_header(session._ctx.settings))
@@ -52,16 +55,22 @@ def _commit(session: Session, status: int) -> list[Header]:
     return headers
 
 
-def commit_late(session: Session, status: int | None) -> None:
+def commit_late(session: Session, status: int | None, *, late_access: bool = False,
+                 headers: list[Header] | None = None) -> None:
     """Save changes made while the body was being sent (no cookie can be set any more).
 
     ``status`` is the response's status (None if the app never started one): nothing
-    is saved for a server error, as at the commit point. Releases a lock still held.
+    is saved for a server error, as at the commit point. ``late_access`` says the app
+    first used the session after starting its response, whose ``headers`` were sent
+    then: without ``Vary: Cookie`` that is warned about (once per process). Releases a
+    lock still held.
     """
     try:
+        if late_access and not varies_on_cookie(headers or []):
+            _warn_no_vary()
         if status is None or status >= 500:
             return
-        if session._data is None or session._degraded or not wants_to_save(session) or session.is_empty():
+        if session._data is None or session._degraded or not _changed_since_commit(session) or session.is_empty():
             return
         if session._key is None or session._key_is_new:
             logger.warning("session changed after the response started, for a key the browser does not hold;"
@@ -70,6 +79,26 @@ def commit_late(session: Session, status: int | None) -> None:
         _write(session, session._ctx.clock(), touch=False)
     finally:
         session._release_lock()
+
+
+def _changed_since_commit(session: Session) -> bool:
+    """Modified or mutated in place since the commit point (which did any save every request asks)."""
+    assert session._data is not None
+    return session.modified or bool(_changes.mutated(session._ctx.serializer.dumps, session._data,
+                                                     session._snapshot, session._dirty))
+
+
+_warned_no_vary = False
+
+
+def _warn_no_vary() -> None:
+    global _warned_no_vary
+    if _warned_no_vary:
+        return
+    _warned_no_vary = True
+    logger.warning("the session was first used after the response started (while its body was sent), so the"
+                   " response has no 'Vary: Cookie' and a shared cache may serve it to other users; use the"
+                   " session before start_response, or send 'Vary: Cookie' yourself (logged once per process)")
 
 
 def _write(session: Session, now: float, *, touch: bool) -> Header | None:

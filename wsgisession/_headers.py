@@ -24,7 +24,7 @@ def add_session_headers(headers: list[Header], extra: list[Header]) -> list[Head
             vary = True
         elif lowered == "cache-control":
             cache_control = True
-    if vary and _varies_on_cookie(headers):
+    if vary and varies_on_cookie(headers):
         extra = [header for header in extra if header[0] != "Vary"]
     for name, _ in extra:
         if name == "Set-Cookie":
@@ -36,7 +36,8 @@ def add_session_headers(headers: list[Header], extra: list[Header]) -> list[Head
     return _private(headers + extra)
 
 
-def _varies_on_cookie(headers: list[Header]) -> bool:
+def varies_on_cookie(headers: list[Header]) -> bool:
+    """True if a ``Vary`` header names Cookie (or *)."""
     return any(name.lower() == "vary" and any(item.strip().lower() in ("cookie", "*") for item in value.split(","))
                for name, value in headers)
 

@@ -6,6 +6,7 @@ put it around an application that already manages the same session cookie.
 
 from __future__ import annotations
 
+import io
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
@@ -37,8 +38,10 @@ class SessionMiddleware:
     The commit point is the application's call to ``start_response``: the session is
     saved then and ``Set-Cookie``/``Vary``/``Cache-Control`` are added. Changes made
     while the body is iterated are saved when the iterable is closed, for a session the
-    browser already holds a cookie for (no new cookie can be sent then). A store failure
-    before the response started answers 503 (``SESSION_STORE_FAILURE = "raise"``).
+    browser already holds a cookie for (no new cookie can be sent then); the server's own
+    ``wsgi.file_wrapper`` object is saved for at once and handed back as it is, so the server
+    keeps its sendfile path. A store failure before the response started answers 503
+    (``SESSION_STORE_FAILURE = "raise"``).
     Thread-safe: each request gets its own :class:`~wsgisession.session.Session`.
 
     :raises ConfigurationError: when ``settings`` are invalid (all problems listed).
@@ -80,14 +83,18 @@ class SessionMiddleware:
         environ[ENVIRON_KEY] = session
         extra: list[tuple[str, str]] | None = None
         status_line: str | None = None
+        sent: list[tuple[str, str]] | None = None  # the headers the server got
+        early = False  # the app touched the session before starting its response
 
         def session_start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            nonlocal extra, status_line
+            nonlocal extra, status_line, sent, early
             if extra is None:
                 extra = []  # set first: a failing commit is not retried by a second call
+                early = session.accessed
                 if session.accessed or self._save_every_request:
                     extra = commit(session, int(status[:3]))
-            write = start_response(status, add_session_headers(headers, extra) if extra else headers, exc_info)
+            sent = add_session_headers(headers, extra) if extra else headers
+            write = start_response(status, sent, exc_info)
             status_line = status
             return write
 
@@ -101,11 +108,44 @@ class SessionMiddleware:
         except BaseException:
             session._release_lock()
             raise
-        if status_line is not None and (not session.accessed or type(result) is list):
-            # Nothing can touch the session any more: no application code runs after this
-            # (a list has no close), or it never touched the session before answering.
-            return result
-        return _ClosingBody(result, lambda: commit_late(session, None if status_line is None else int(status_line[:3])))
+        if status_line is not None and type(result) is list:
+            return result  # no application code runs after this: a list has no close
+
+        def finish() -> None:
+            if session.accessed:  # else the app never used it: nothing changed, no lock held
+                status = None if status_line is None else int(status_line[:3])
+                commit_late(session, status, late_access=not early and sent is not None, headers=sent)
+
+        if status_line is not None and _is_server_file(result, environ):
+            return _finished_file(result, finish)
+        return _ClosingBody(result, finish)
+
+
+def _finished_file(result: Iterable[bytes], finish: Callable[[], None]) -> Iterable[bytes]:
+    """Run ``finish`` now and give the server its own file object back, so it keeps sendfile.
+
+    A file runs no application code while it is sent: nothing can change the session later.
+    """
+    try:
+        finish()
+    except BaseException:
+        close = getattr(result, "close", None)
+        if close is not None:
+            close()
+        raise
+    return result
+
+
+#: A plain file: uWSGI's ``wsgi.file_wrapper`` returns the file it is given, and sends that object by sendfile.
+_RAW_FILES = (io.BufferedReader, io.FileIO)
+
+
+def _is_server_file(result: Iterable[bytes], environ: WSGIEnvironment) -> bool:
+    """True if ``result`` is what the server's ``wsgi.file_wrapper`` made (a class on most servers), or a file."""
+    if type(result) in _RAW_FILES:
+        return True
+    wrapper = environ.get("wsgi.file_wrapper")
+    return isinstance(wrapper, type) and type(result) is wrapper
 
 
 class _ClosingBody:

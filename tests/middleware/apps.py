@@ -66,12 +66,18 @@ class _Body:
 
 
 def behaviour_app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
-    """``/<action>?...``; ``status=`` picks the status; ``/stream`` writes while the body is sent."""
+    """``/<action>?...``; ``status=`` picks the status; ``/stream`` writes while the body is sent.
+
+    ``/stream-first`` starts its response, then first uses the session while the body is sent
+    (as Flask, Bottle, Falcon and Pyramid do with a streamed body).
+    """
     session = get_session(environ)
     query = dict(parse_qsl(environ.get("QUERY_STRING", "")))
     status = query.pop("status", "200")
     if environ["PATH_INFO"] == "/stream":
         return _stream(session, start_response, status)
+    if environ["PATH_INFO"] == "/stream-first":
+        return _stream_first(session, start_response, status, query.get("vary"))
     result = _act(session, environ["PATH_INFO"], query)
     body = json.dumps(result).encode()
     headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
@@ -86,3 +92,25 @@ def _stream(session: Session, start_response: Any, status: str) -> Iterator[byte
     yield b"first chunk\n"
     session["streamed"] = True
     yield b"second chunk\n"
+
+
+class _Streamed:
+    """A body that is neither a list nor a generator: runs ``action`` when the server iterates it."""
+
+    def __init__(self, action: Any) -> None:
+        self._action = action
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield b"first chunk\n"
+        self._action()
+        yield b"second chunk\n"
+
+
+def _stream_first(session: Session, start_response: Any, status: str, vary: str | None) -> Iterable[bytes]:
+    headers = [("Content-Type", "text/plain"), *([("Vary", vary)] if vary else [])]
+    start_response(f"{status} {_REASONS[status]}", headers)
+
+    def write() -> None:
+        session["streamed"] = True
+
+    return _Streamed(write)
