@@ -83,9 +83,9 @@ def settings_from_config(config: Mapping[str, Any], flask_defaults: Mapping[str,
 
 
 def _secret(value: Any) -> Any:
-    """Flask accepts bytes keys (``os.urandom(24)``): read each byte as one character."""
+    """Flask accepts bytes keys (``os.urandom(24)``): read them as hex, so SECRET_KEY's rule weighs every bit."""
     if isinstance(value, bytes):
-        return value.decode("latin-1")
+        return value.hex()
     if isinstance(value, (list, tuple)):
         return [_secret(item) for item in value]
     return value

@@ -126,9 +126,9 @@ def test_secret_key_fallbacks_keep_sessions_across_a_key_rotation(tmp_path: Any)
 
         return app
 
-    old = app_with(SECRET_KEY="old-secret-key-0123456789abcdef").test_client()
+    old = app_with(SECRET_KEY="old-secret-key-0123456789abcdefghijk").test_client()
     old.get("/inc")
-    new = app_with(SECRET_KEY="new-secret-key-0123456789abcdef",
-                   SECRET_KEY_FALLBACKS=["old-secret-key-0123456789abcdef"]).test_client()
+    new = app_with(SECRET_KEY="new-secret-key-0123456789abcdefghijk",
+                   SECRET_KEY_FALLBACKS=["old-secret-key-0123456789abcdefghijk"]).test_client()
     new.set_cookie("session", old.get_cookie("session").value)  # type: ignore[union-attr]
     assert new.get("/inc").json == {"count": 2}

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
-from examples.flask_app import create_app
+import pytest
+
 from tests.conftest import SECRET
 from tests.flask.conftest import LINT_ERRORS
 
 pytestmark = LINT_ERRORS
 
 
-def test_counter_cart_remember_reset(tmp_path: Path) -> None:
+def test_counter_cart_remember_reset(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WSGISESSION_SECRET_KEY", SECRET)  # the module builds its own app from the environment
+    monkeypatch.setenv("WSGISESSION_FILE_PATH", str(tmp_path))
+    create_app = importlib.import_module("examples.flask_app").create_app
     app = create_app({"SECRET_KEY": SECRET, "SESSION_ENGINE": "file", "SESSION_FILE_PATH": str(tmp_path)})
     browser = app.test_client()
     assert browser.get("/").json == {"visits": 1, "cart": [], "new": True}
