@@ -76,8 +76,11 @@ class MemoryStore:
         return True
 
     def delete(self, record_id: str) -> None:
+        self.retire(record_id)
+
+    def retire(self, record_id: str) -> bool:
         with self._lock:
-            self._records.pop(record_id, None)
+            return self._records.pop(record_id, None) is not None
 
     def acquire(self, record_id: str, lease: float, wait: float) -> str | None:
         deadline = time.monotonic() + wait
