@@ -17,6 +17,25 @@ from tests.conftest import STORE_IDS
 from wsgisession import SessionMiddleware, get_session
 from wsgisession._lifecycle import record_id
 from wsgisession.backends.server_side import StoreBackend
+from wsgisession.settings import Settings
+from wsgisession.stores.base import Change, Record, Retires
+from wsgisession.stores.memory import MemoryStore
+
+
+class OwnStore:
+    """A store of the application's own: the three methods of the contract, no ``retire``."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._records = MemoryStore()
+
+    def load(self, record_id: str) -> Record | None:
+        return self._records.load(record_id)
+
+    def save(self, record_id: str, change: Change) -> bool:
+        return self._records.save(record_id, change)
+
+    def delete(self, record_id: str) -> None:
+        self._records.delete(record_id)
 
 
 def rotating_app(logout_meanwhile: Callable[[str], None]) -> Callable[..., Iterable[bytes]]:
@@ -38,14 +57,18 @@ def rotating_app(logout_meanwhile: Callable[[str], None]) -> Callable[..., Itera
     return app
 
 
-@pytest.fixture(params=STORE_IDS)
+@pytest.fixture(params=[*STORE_IDS, "own-store"])
 def worker(request: pytest.FixtureRequest, engine_settings_factory: Any) -> tuple[TestApp, StoreBackend]:
     """A client of the rotating app and the back end that serves it (also what "another request" uses)."""
     holder: list[SessionMiddleware] = []
-    middleware = SessionMiddleware(rotating_app(lambda key: holder[0].backend.delete(key)),
-                                   engine_settings_factory(request.param))
+    if request.param == "own-store":
+        settings = {**engine_settings_factory("cache"), "SESSION_ENGINE": f"{__name__}:OwnStore"}
+    else:
+        settings = engine_settings_factory(request.param)
+    middleware = SessionMiddleware(rotating_app(lambda key: holder[0].backend.delete(key)), settings)
     holder.append(middleware)
     assert isinstance(middleware.backend, StoreBackend)
+    assert isinstance(middleware.backend.store, Retires) is (request.param != "own-store")
     return TestApp(middleware), middleware.backend
 
 
