@@ -67,16 +67,14 @@ class StoreBackend(SessionBackend):
         # base, version, lock_token, user_id): keyword arguments cost as much again on CPython 3.11.
         change = Change(pending.changed, pending.deleted, is_new, pending.meta(), pending.expires_at, is_new,
                         pending.loaded, pending.version, pending.lock_token, user_id)
-        record_id = _lifecycle.record_id(pending.key)
-        if pending.retired_key is None:
-            saved = self.store.save(record_id, change)
-        else:
-            saved = self._rotate(_lifecycle.record_id(pending.retired_key), record_id, change)
-        if not saved:
-            logger.warning("session was deleted by another request (logout or a new key) before this"
-                           " request saved it; its changes were dropped")
-            return None
-        return pending.reusable_cookie or self.signer.sign(pending.key)
+        if pending.retired_key is None:  # the hot path: no more steps than before rotations were checked
+            if self.store.save(_lifecycle.record_id(pending.key), change):
+                return pending.reusable_cookie or self.signer.sign(pending.key)
+        elif self._rotate(_lifecycle.record_id(pending.retired_key), _lifecycle.record_id(pending.key), change):
+            return pending.reusable_cookie or self.signer.sign(pending.key)
+        logger.warning("session was deleted by another request (logout or a new key) before this"
+                       " request saved it; its changes were dropped")
+        return None
 
     def touch(self, pending: Pending) -> str | None:
         record_id = _lifecycle.record_id(pending.key)
@@ -152,3 +150,4 @@ class StoreBackend(SessionBackend):
             return Rejected.UNDECODABLE
         return Loaded(key, record.data, meta.expiry, meta.created_at, record.expires_at, record.version, token,
                       meta.user_id)
+
