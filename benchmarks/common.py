@@ -28,13 +28,14 @@ SCENARIO_MEANING = {
     "new": "first visit (no cookie), one key set",
 }
 #: Storage families, in table order.
-ENGINES = ("memory", "cookie", "redis", "file", "sql")
+ENGINES = ("memory", "cookie", "redis", "file", "sql", "cached_db")
 ENGINE_LABEL = {
     "memory": "memory / local cache",
     "cookie": "signed cookies",
     "redis": "redis",
     "file": "file",
     "sql": "SQL (SQLite)",
+    "cached_db": "cached_db (memory:// + SQLite)",
 }
 #: Seconds of inactivity before a session expires, for every system (wsgisession's and Django's default).
 SESSION_AGE = 14 * 24 * 3600

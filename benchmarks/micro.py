@@ -154,7 +154,7 @@ def probe_for(cell: Cell, system: System, env: Env) -> Probe:
         raise ValueError(f"{cell.system} is a baseline: there is no store to probe")
     if cell.engine == "redis":
         return RedisProbe(system.cookie_name, env.redis_url)
-    if cell.engine == "sql" and built.database is not None:
+    if cell.engine in ("sql", "cached_db") and built.database is not None:
         return SqlProbe(system.cookie_name, built.database, built.trace_sql)
     if cell.engine == "file" and built.folder is not None:
         return FileProbe(system.cookie_name, built.folder, env.tmp)

@@ -37,6 +37,8 @@ HOW_COUNTED = {
             "mtime, size).",
     "sql": "cmds: statements SQLite ran on the library's connection (sqlite3 trace callback, so the BEGIN/COMMIT "
            "the driver issues count too). wrote: `PRAGMA data_version` changed, read from a separate connection.",
+    "cached_db": "as for SQL, on the database behind the worker's memory cache: a read served from memory "
+                 "runs no statement (a copy is re-read from the database once it is 2 s old).",
 }
 
 

@@ -39,6 +39,9 @@ class WsgisessionSystem(System):
             "redis-locked": {"SESSION_ENGINE": "redis", "SESSION_REDIS_URL": env.redis_url, "SESSION_LOCKING": True},
             "file": {"SESSION_ENGINE": "file", "SESSION_FILE_PATH": str(env.folder(self.name, "file"))},
             "sql": {"SESSION_ENGINE": "db", "SESSION_DB_URL": f"sqlite:///{env.sqlite_path(self.name)}"},
+            # Reads from the worker's memory; the database again once a copy is LOCAL_COPY_TTL old.
+            "cached_db": {"SESSION_ENGINE": "cached_db", "SESSION_CACHE_URL": "memory://",
+                          "SESSION_DB_URL": f"sqlite:///{env.sqlite_path(self.name + '-cached')}"},
         }
         if engine not in per_engine:
             raise Unavailable(f"no {engine} engine")
@@ -56,6 +59,9 @@ class WsgisessionSystem(System):
         elif engine == "sql":
             built.database = env.sqlite_path(self.name)
             built.trace_sql = _tracer(store)
+        elif engine == "cached_db":
+            built.database = env.sqlite_path(self.name + "-cached")
+            built.trace_sql = _tracer(getattr(store, "db", None))
         return built
 
     def close(self) -> None:

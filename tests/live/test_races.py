@@ -17,12 +17,15 @@ import pytest
 import requests
 
 from tests.live.conftest import REPO_ROOT, free_port, gunicorn_command, stop, wait_until_answering
+from wsgisession.stores.local_cache import LOCAL_COPY_TTL
 
 pytestmark = pytest.mark.live
 
 #: Server-side engine configurations (tests/conftest.py) the races run on.
 RACE_ENGINES = ["redis", "db", "db-postgres", "cached_db", "file"]
 ROUNDS = 20
+#: Requests that may be needed before every one of gunicorn's 3 workers served one of them.
+MAX_REQUESTS_TO_REACH_EVERY_WORKER = 300
 
 StartRace = Callable[..., str]
 
@@ -110,3 +113,30 @@ def test_a_logout_racing_a_slow_write_stays_a_logout(start_race_server: StartRac
     assert slow_response.status_code == 200
     assert "sessionid" not in slow_response.cookies  # no cookie for the dead key
     assert session_data(url, key) == {}
+
+
+def pids_serving(log: Path, path: str, after_line: int = 0) -> set[str]:
+    """The workers that answered requests for ``path`` in the access log, from line ``after_line`` on."""
+    lines = log.read_text().splitlines()[after_line:]
+    return {line.split(" ", 1)[0] for line in lines if f" {path}" in line}
+
+
+def test_cached_db_with_a_memory_cache_honours_a_logout_on_every_worker(start_race_server: StartRace,
+                                                                       tmp_path: Path) -> None:
+    """Each worker caches the session in its own memory; a logout on one reaches all within the bound."""
+    url = start_race_server("cached_db", "sync", SESSION_CACHE_URL="memory://")
+    log = tmp_path / "access.log"
+    key = new_session(url)
+    for _ in range(MAX_REQUESTS_TO_REACH_EVERY_WORKER):  # until each worker holds a copy
+        assert session_data(url, key) == {"init": True}
+        if len(pids_serving(log, "/get")) == 3:
+            break
+    assert len(pids_serving(log, "/get")) == 3, "some worker never served the session: the test proves nothing"
+    requests.get(f"{url}/flush", cookies={"sessionid": key}, timeout=10).raise_for_status()
+    time.sleep(LOCAL_COPY_TTL)  # the documented bound
+    logged_out_from = len(log.read_text().splitlines())
+    for _ in range(MAX_REQUESTS_TO_REACH_EVERY_WORKER):
+        assert session_data(url, key) == {}, "a worker served a session logged out on another"
+        if len(pids_serving(log, "/get", logged_out_from)) == 3:
+            break
+    assert len(pids_serving(log, "/get", logged_out_from)) == 3

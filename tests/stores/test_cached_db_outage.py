@@ -19,6 +19,7 @@ from tests.conftest import SECRET
 from tests.middleware.apps import behaviour_app
 from tests.private_redis import PrivateRedis
 from wsgisession import SessionMiddleware
+from wsgisession.errors import StoreError
 from wsgisession.stores.base import Change
 from wsgisession.stores.cached_db import CachedDbStore
 from wsgisession.stores.redis import RedisStore
@@ -62,15 +63,47 @@ def test_reads_and_writes_go_on_through_the_database_and_nothing_is_lost(
     assert cached is not None and not isinstance(cached, str) and cached.data == {"n": "5"}  # refreshed
 
 
-def test_a_logout_during_the_outage_stays_a_logout(store: CachedDbStore, private_redis: PrivateRedis) -> None:
+def test_a_logout_the_cache_cannot_record_fails_visibly_and_deletes_nothing(
+        store: CachedDbStore, private_redis: PrivateRedis) -> None:
     store.save(A, change({"user": '"bob"'}, new=True))
-    assert data_of(store) == {"user": '"bob"'}
+    assert data_of(store) == {"user": '"bob"'}  # cached now
     private_redis.stop()
-    store.delete(A)
+    with pytest.raises(StoreError):
+        store.delete(A)
+    private_redis.start()  # with the cached copy: had the row gone, every worker would serve this copy
+    assert store.db.load(A) is not None and data_of(store) == {"user": '"bob"'}  # nothing half-done
+    store.delete(A)  # the user tries again
+    assert data_of(store) is None and store.db.load(A) is None
+
+
+def test_logging_a_user_out_everywhere_fails_visibly_while_the_cache_is_down(
+        store: CachedDbStore, private_redis: PrivateRedis) -> None:
+    store.save(A, Change(set={"n": "1"}, replace=True, create=True, meta='{"c":1}', expires_at=time.time() + 600,
+                         user_id="bob"))
+    assert data_of(store) == {"n": "1"}
+    private_redis.stop()
+    with pytest.raises(StoreError):
+        store.delete_user_sessions("bob")
+    private_redis.start()
+    assert data_of(store) == {"n": "1"}
+    assert store.delete_user_sessions("bob") == 1
     assert data_of(store) is None
-    private_redis.start()  # with the old cached copy
-    assert data_of(store) is None
-    assert data_of(store) is None  # and the cache was told
+
+
+def test_a_logout_while_the_cache_is_down_answers_503_and_no_worker_serves_it_afterwards(
+        private_redis: PrivateRedis, engine_settings_factory: Any) -> None:
+    settings = {**engine_settings_factory("db-postgres"), "SECRET_KEY": SECRET, "SESSION_ENGINE": "cached_db",
+                "SESSION_CACHE_URL": private_redis.url}
+    worker, other_worker = (TestApp(SessionMiddleware(behaviour_app, settings)) for _ in range(2))
+    worker.get("/set", {"user": "bob"})
+    other_worker.set_cookie("sessionid", worker.cookies["sessionid"])
+    assert other_worker.get("/").json == {"user": "bob"}  # in the cache now
+    private_redis.stop()
+    worker.get("/flush", status=503)
+    private_redis.start()  # holding the cached copy
+    assert other_worker.get("/").json == {"user": "bob"}  # not logged out: the user was told and tries again
+    worker.get("/flush")
+    assert other_worker.get("/").json == {}
 
 
 def test_the_application_keeps_answering_during_the_outage(private_redis: PrivateRedis,

@@ -1,4 +1,4 @@
-"""The optional store capabilities every built-in store has: touch (renew expiry) and session locks."""
+"""The optional store capabilities every built-in store has: touch (renew expiry), retire, and session locks."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from wsgisession.backends.server_side import StoreBackend
 from wsgisession.engines import build_backend
 from wsgisession.errors import LockLostError, LockTimeoutError
 from wsgisession.settings import Settings
-from wsgisession.stores.base import Change, Locks, Store, Touches
+from wsgisession.stores.base import Change, Locks, Retires, Store, Touches
 
 
 @pytest.fixture(params=STORE_IDS)
@@ -23,6 +23,7 @@ def store(request: pytest.FixtureRequest, engine_settings_factory: Callable[[str
     backend = build_backend(Settings.from_mapping(engine_settings_factory(request.param)))
     assert isinstance(backend, StoreBackend)
     assert isinstance(backend.store, Touches) and isinstance(backend.store, Locks)
+    assert isinstance(backend.store, Retires)
     return backend.store
 
 
@@ -42,6 +43,14 @@ def test_touch_moves_the_expiry_and_keeps_the_data(store: Any) -> None:
 def test_touch_of_a_missing_record_creates_nothing(store: Any) -> None:
     assert store.touch(A, time.time() + 60) is False
     assert store.load(A) is None
+
+
+def test_retire_deletes_and_tells_whether_the_record_was_there(store: Any) -> None:
+    create(store, A, {"x": "1"})
+    assert store.retire(A) is True
+    assert store.load(A) is None
+    assert store.retire(A) is False  # a logout got there first
+    assert store.retire(B) is False
 
 
 def test_a_missing_record_has_no_lock(store: Any) -> None:

@@ -8,7 +8,17 @@ from .. import _lifecycle
 from .._pending import Pending
 from ..errors import UnsupportedOperation
 from ..signing import SessionIdSigner
-from ..stores.base import Change, CorruptRecord, IndexesUsers, Locks, PurgesExpired, Record, Store, Touches
+from ..stores.base import (
+    Change,
+    CorruptRecord,
+    IndexesUsers,
+    Locks,
+    PurgesExpired,
+    Record,
+    Retires,
+    Store,
+    Touches,
+)
 from . import Loaded, RefusedCookie, Rejected, SessionBackend, remember_accepted
 
 logger = logging.getLogger("wsgisession")
@@ -22,8 +32,9 @@ class StoreBackend(SessionBackend):
 
     A cookie whose signature does not check out is refused without a store call.
     A save for a session deleted meanwhile (logout in another tab, ``cycle_key``) is
-    dropped with a warning instead of bringing the session back. With ``lock_timeout``
-    set (``SESSION_LOCKING``), ``load`` locks the session until :meth:`release`.
+    dropped with a warning instead of bringing the session back; so is a ``cycle_key``
+    whose old record is gone. With ``lock_timeout`` set (``SESSION_LOCKING``), ``load``
+    locks the session until :meth:`release`.
     """
 
     def __init__(self, store: Store, signer: SessionIdSigner, lock_timeout: float | None = None) -> None:
@@ -57,13 +68,14 @@ class StoreBackend(SessionBackend):
         # base, version, lock_token, user_id): keyword arguments cost as much again on CPython 3.11.
         change = Change(pending.changed, pending.deleted, is_new, pending.meta(), pending.expires_at, is_new,
                         pending.loaded, pending.version, pending.lock_token, user_id)
-        if not self.store.save(_lifecycle.record_id(pending.key), change):
-            logger.warning("session was deleted by another request (logout or a new key) before this"
-                           " request saved it; its changes were dropped")
-            return None
-        if pending.retired_key is not None:
-            self.delete(pending.retired_key)
-        return pending.reusable_cookie or self.signer.sign(pending.key)
+        if pending.retired_key is None:  # the hot path: no more steps than before rotations were checked
+            if self.store.save(_lifecycle.record_id(pending.key), change):
+                return pending.reusable_cookie or self.signer.sign(pending.key)
+        elif self._rotate(_lifecycle.record_id(pending.retired_key), _lifecycle.record_id(pending.key), change):
+            return pending.reusable_cookie or self.signer.sign(pending.key)
+        logger.warning("session was deleted by another request (logout or a new key) before this"
+                       " request saved it; its changes were dropped")
+        return None
 
     def touch(self, pending: Pending) -> str | None:
         record_id = _lifecycle.record_id(pending.key)
@@ -116,6 +128,21 @@ class StoreBackend(SessionBackend):
             raise RefusedCookie(Rejected.MISSING)
         return key, current, _lifecycle.record_id(key)
 
+    def _rotate(self, old_record_id: str, record_id: str, change: Change) -> bool:
+        """Move the session to ``record_id`` (``cycle_key``), only if its old record is still there.
+
+        Retiring the old record first is the check and the claim at once (see :class:`Retires`),
+        so a logout racing the rotation is never undone.
+        """
+        store = self.store
+        if isinstance(store, Retires):
+            return store.retire(old_record_id) and store.save(record_id, change)
+        if store.load(old_record_id) is None:  # a store of the application's own: check, then write
+            return False
+        saved = store.save(record_id, change)
+        store.delete(old_record_id)
+        return saved
+
     def _lock(self, record_id: str, timeout: float) -> str | None:
         if not isinstance(self.store, Locks):  # refused by __init__; this tells the type checker
             return None
@@ -130,3 +157,4 @@ class StoreBackend(SessionBackend):
             return Rejected.UNDECODABLE
         return Loaded(key, record.data, meta.expiry, meta.created_at, record.expires_at, record.version, token,
                       meta.user_id)
+

@@ -110,6 +110,21 @@ class Store(Protocol):
 
 
 @runtime_checkable
+class Retires(Protocol):
+    """A store whose delete tells whether it found the record, so ``cycle_key`` cannot undo a logout.
+
+    A key rotation retires the old record first and writes the new one only if this call
+    deleted it: a logout that came first leaves nothing to retire (the rotation is dropped),
+    one that comes after finds nothing to delete. A store without it is checked with a
+    ``load`` before the write, which a logout landing in between still slips past.
+    """
+
+    def retire(self, record_id: str) -> bool:
+        """Delete the record; True if this call deleted it, False if it was already gone."""
+        ...
+
+
+@runtime_checkable
 class Touches(Protocol):
     """A store that can renew a record's expiry without rewriting its data."""
 

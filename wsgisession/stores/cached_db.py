@@ -9,8 +9,10 @@ found. A change made to the database behind this store's back (a script, another
 application) is not seen until the cache entry expires.
 
 Use a shared cache (``redis://``) when more than one process serves the
-application; with ``memory://`` each process has its own cache, which goes stale
-as soon as another process saves the same session.
+application. With ``memory://`` each process has its own cache (see
+:mod:`.local_cache`): a copy is served for at most
+:data:`~.local_cache.LOCAL_COPY_TTL` seconds, then read from the database again, so
+a save or a logout on another process is seen within that bound.
 
 How cache and database stay consistent (see :class:`~.base.CachesRecords`):
 
@@ -18,14 +20,17 @@ How cache and database stay consistent (see :class:`~.base.CachesRecords`):
   versions, so a slow reader can never put back an older copy than a concurrent
   save cached, and saves reaching the cache out of order cannot disagree with the
   database.
-* A delete (logout, ``cycle_key``) leaves a tombstone in the cache for
-  :data:`TOMBSTONE_TTL` seconds, so a reader that fetched the record from the
-  database just before the delete cannot bring it back.
+* A delete (logout, ``cycle_key``, ``delete_user_sessions``) first leaves a
+  tombstone in the cache for :data:`TOMBSTONE_TTL` seconds, then deletes the row, so
+  a reader that fetched the record from the database just before the delete cannot
+  bring it back. When the cache cannot take the tombstone, the delete raises
+  :class:`StoreError` and deletes nothing (the logout fails visibly, the user tries
+  again): a row deleted with a live copy left in the cache would be served from there.
 * A cache hit hands the database's version to the next save, so the database's
   guarded ``UPDATE … WHERE version`` stays exact.
 
-When the cache is down, the store degrades to the database alone, with a warning
-logged at most once per burst: reads and writes go to the database, nothing is lost,
+When the cache is down, the store degrades to the database alone (deletes aside, see
+above), with a warning logged at most once per burst: reads and writes go to the database, nothing is lost,
 and a session written during the outage is read from the database (not from the
 cache, which may still hold an older copy) until this process refreshed the cache.
 Another process that did not see the outage may read that older cached copy once the
@@ -51,11 +56,14 @@ from .base import (
     Locks,
     PurgesExpired,
     Record,
+    Retires,
     Store,
     Tombstone,
     Touches,
 )
 from .cache import open_cache
+from .local_cache import LocalCache
+from .memory import max_entries_of
 
 if TYPE_CHECKING:
     from ..settings import Settings
@@ -65,7 +73,7 @@ if TYPE_CHECKING:
 TOMBSTONE_TTL = 60.0
 
 
-class DatabaseStore(Store, Touches, Locks, IndexesUsers, PurgesExpired, Protocol):
+class DatabaseStore(Store, Retires, Touches, Locks, IndexesUsers, PurgesExpired, Protocol):
     """What :class:`CachedDbStore` needs of its database (the SQL store has it all)."""
 
     def save_returning(self, record_id: str, change: Change) -> Record | None:
@@ -73,8 +81,8 @@ class DatabaseStore(Store, Touches, Locks, IndexesUsers, PurgesExpired, Protocol
         ...
 
 
-class CacheStore(Store, Touches, CachesRecords, Protocol):
-    """What :class:`CachedDbStore` needs of its cache (the memory and Redis stores have it)."""
+class CacheStore(Touches, CachesRecords, Protocol):
+    """What :class:`CachedDbStore` needs of its cache (the Redis, memcached and local caches have it)."""
 
 
 class CachedDbStore:
@@ -93,14 +101,22 @@ class CachedDbStore:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> CachedDbStore:
-        """The cache ``SESSION_CACHE_URL`` names in front of the SQL store of ``SESSION_DB_URL``."""
+        """The cache ``SESSION_CACHE_URL`` names in front of the SQL store of ``SESSION_DB_URL``.
+
+        ``memory://`` gives each process a :class:`~.local_cache.LocalCache`, whose copies
+        are re-read from the database after :data:`~.local_cache.LOCAL_COPY_TTL` seconds.
+        """
         # Imported here: SQLAlchemy is loaded only by engines that use it.
         from .sql import SqlStore
 
-        cache = open_cache(settings)
-        if not isinstance(cache, CachesRecords):
+        if settings.cache_url.lower().startswith("memory://"):
+            max_entries_of(settings.cache_url)  # the same URLs as the cache engine's: copies live 2 s, so no count
+            cache: object = LocalCache()
+        else:
+            cache = open_cache(settings)
+        if not isinstance(cache, CachesRecords) or not isinstance(cache, Touches):
             raise TypeError(f"{type(cache).__name__} cannot be the cache of cached_db")
-        return cls(cache, SqlStore.from_settings(settings))  # type: ignore[arg-type]  # checked above
+        return cls(cache, SqlStore.from_settings(settings))
 
     def load(self, record_id: str) -> Record | None:
         if record_id not in self._suspect:
@@ -132,8 +148,12 @@ class CachedDbStore:
         return True
 
     def delete(self, record_id: str) -> None:
-        self.db.delete(record_id)
-        self._to_cache(record_id, self.cache.bury, record_id, TOMBSTONE_TTL)
+        self.retire(record_id)
+
+    def retire(self, record_id: str) -> bool:
+        """Bury the cached copy, then delete the row; StoreError, with nothing deleted, if the burial fails."""
+        self._bury(record_id)
+        return self.db.retire(record_id)
 
     def acquire(self, record_id: str, lease: float, wait: float) -> str | None:
         return self.db.acquire(record_id, lease, wait)
@@ -145,11 +165,15 @@ class CachedDbStore:
         return self.db.user_sessions(user_id)
 
     def delete_user_sessions(self, user_id: str, except_record_id: str | None = None) -> int:
+        """Bury, then delete, the user's live sessions but ``except_record_id``'s; return how many.
+
+        Rows are deleted one by one, only those buried: a session the user starts meanwhile
+        stays (it came after), and none is deleted with a live copy left in the cache.
+        """
         doomed = [record_id for record_id in self.db.user_sessions(user_id) if record_id != except_record_id]
-        deleted = self.db.delete_user_sessions(user_id, except_record_id)
         for record_id in doomed:
-            self._to_cache(record_id, self.cache.bury, record_id, TOMBSTONE_TTL)
-        return deleted
+            self._bury(record_id)
+        return sum(self.db.retire(record_id) for record_id in doomed)
 
     def _cached(self, record_id: str) -> Record | Tombstone | None:
         """The cache's copy; a miss when the cache fails or holds something unreadable."""
@@ -160,6 +184,13 @@ class CachedDbStore:
         except StoreError as exc:
             self._outage.emit(f"{exc}; reading from the database")
             return None
+
+    def _bury(self, record_id: str) -> None:
+        """Leave the tombstone a delete needs before the row goes; StoreError if the cache cannot take it."""
+        self.cache.bury(record_id, TOMBSTONE_TTL)
+        if record_id in self._suspect:
+            with self._suspect_lock:
+                self._suspect.discard(record_id)
 
     def _to_cache(self, record_id: str, write: Callable[..., object], *args: object) -> None:
         """Bring the cache in line with the database; when it fails, remember to bypass it."""

@@ -165,13 +165,17 @@ class FileStore:
                 _file_io.replace(self.folder, path, encode(current.record, None))
 
     def delete(self, record_id: str) -> None:
+        self.retire(record_id)
+
+    def retire(self, record_id: str) -> bool:
         path = self._path(record_id, "delete")
         if path is None:
-            return
+            return False
         with self._errors("delete"), self._locked(record_id):
             if _file_io.is_link(path):
                 raise PlantedLink  # unlinking it would be harmless, but it must be reported
-            _file_io.unlink(path)
+            return _file_io.unlink(path)
+        return False  # a symlink: _errors refused it
 
     def clear_expired(self, now: float) -> int:
         """Delete sessions that expired before ``now`` and stale temporary files.

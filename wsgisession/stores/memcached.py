@@ -154,7 +154,14 @@ class MemcachedStore:
         return self._change(record_id, "touch", step)
 
     def delete(self, record_id: str) -> None:
+        self.retire(record_id)
+
+    def retire(self, record_id: str) -> bool:
+        found = False
+
         def step(entry: Entry | None, now: float) -> Write | None:
+            nonlocal found
+            found = entry is not None and entry.record is not None
             if entry is None:
                 return None
             gone_until = tombstone_deadline(entry, now)
@@ -162,7 +169,7 @@ class MemcachedStore:
                 return DROP
             return None if entry.record is None else encode_tombstone(gone_until, now)
 
-        self._change(record_id, "delete", step)
+        return self._change(record_id, "delete", step) and found
 
     def acquire(self, record_id: str, lease: float, wait: float) -> str | None:
         """Take the lock (``add``, or ``cas`` over a lapsed lease), retrying with jittered backoff.

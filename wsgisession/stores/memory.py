@@ -31,6 +31,19 @@ DEFAULT_MAX_ENTRIES = 10_000
 _COUNT = re.compile(r"[1-9][0-9]{0,9}")
 
 
+def max_entries_of(url: str) -> int:
+    """N of ``memory://?max_entries=N`` (the default for a bare ``memory://``); ConfigurationError otherwise."""
+    query = urlsplit(url).query
+    if not query:
+        return DEFAULT_MAX_ENTRIES
+    pairs = parse_qsl(query, keep_blank_values=True)
+    if len(pairs) == 1 and pairs[0][0] == "max_entries" and _COUNT.fullmatch(pairs[0][1]):
+        return int(pairs[0][1])
+    raise ConfigurationError([SettingProblem(
+        "SESSION_CACHE_URL", f"memory:// or memory://?max_entries=N (N > 0; {DEFAULT_MAX_ENTRIES} by default)",
+        repr(url))])
+
+
 class MemoryStore:
     """Records in a dict guarded by a lock; expired ones swept every :data:`SWEEP_EVERY` saves
     (at most once per :data:`SWEEP_INTERVAL`); past ``max_entries`` records, the least recently
@@ -62,15 +75,7 @@ class MemoryStore:
     @classmethod
     def from_url(cls, url: str) -> MemoryStore:
         """The store ``memory://`` or ``memory://?max_entries=N`` asks for; ConfigurationError otherwise."""
-        query = urlsplit(url).query
-        if not query:
-            return cls()
-        pairs = parse_qsl(query, keep_blank_values=True)
-        if len(pairs) == 1 and pairs[0][0] == "max_entries" and _COUNT.fullmatch(pairs[0][1]):
-            return cls(int(pairs[0][1]))
-        raise ConfigurationError([SettingProblem(
-            "SESSION_CACHE_URL", f"memory:// or memory://?max_entries=N (N > 0; {DEFAULT_MAX_ENTRIES} by default)",
-            repr(url))])
+        return cls(max_entries_of(url))
 
     def load(self, record_id: str) -> Record | None:
         return self._records.get(record_id)
@@ -102,8 +107,11 @@ class MemoryStore:
         return True
 
     def delete(self, record_id: str) -> None:
+        self.retire(record_id)
+
+    def retire(self, record_id: str) -> bool:
         with self._lock:
-            self._forget(record_id)
+            return self._forget(record_id)
 
     def acquire(self, record_id: str, lease: float, wait: float) -> str | None:
         deadline = time.monotonic() + wait

@@ -162,8 +162,11 @@ class RedisStore:
         return bool(written)
 
     def delete(self, record_id: str) -> None:
+        self.retire(record_id)
+
+    def retire(self, record_id: str) -> bool:
         with _errors("delete"):
-            self.client.unlink(self.key(record_id))
+            return bool(self.client.unlink(self.key(record_id)))
 
     def touch(self, record_id: str, expires_at: float) -> bool:
         with _errors("touch"):

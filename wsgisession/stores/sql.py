@@ -104,8 +104,11 @@ class SqlStore:
             return bool(database.queries.touch.run(cursor, key=record_id, expires=expires_at).rowcount)
 
     def delete(self, record_id: str) -> None:
+        self.retire(record_id)
+
+    def retire(self, record_id: str) -> bool:
         with self._cursor("delete") as (cursor, database):
-            database.queries.delete.run(cursor, key=record_id)
+            return bool(database.queries.delete.run(cursor, key=record_id).rowcount)
 
     def acquire(self, record_id: str, lease: float, wait: float) -> str | None:
         """Take the record's lock for ``lease`` seconds; None if there is no such record.
