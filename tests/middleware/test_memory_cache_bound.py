@@ -72,9 +72,10 @@ def test_the_default_bound() -> None:
 @pytest.mark.parametrize("url", ["memory://?max_entries=0", "memory://?max_entries=many",
                                  "memory://?max_entries=-5", "memory://?max_entry=5",
                                  "memory://?max_entries=1&max_entries=2"])
-def test_a_bad_max_entries_is_a_configuration_error_naming_the_setting(url: str) -> None:
+@pytest.mark.parametrize("engine", ["cache", "cached_db"])
+def test_a_bad_max_entries_is_a_configuration_error_naming_the_setting(url: str, engine: str, tmp_path: Any) -> None:
     with pytest.raises(ConfigurationError, match=r"SESSION_CACHE_URL: expected memory:// or memory://\?max_entries="):
-        cache_app(url)
+        cache_app(url, SESSION_ENGINE=engine, SESSION_DB_URL=f"sqlite:///{tmp_path / 'sessions.sqlite3'}")
 
 
 def test_the_user_index_forgets_a_flushed_session() -> None:
