@@ -14,7 +14,7 @@ from ._commit import commit, commit_late
 from ._headers import add_session_headers
 from ._pending import SessionContext
 from .engines import build_backend, build_serializer
-from .errors import MiddlewareMissingError, StoreError
+from .errors import MiddlewareMissingError, StoreError, StoreMisconfigured
 from .events import EventCounts, Events
 from .session import Session
 from .settings import Settings
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 ENVIRON_KEY = "wsgisession.session"
 
 _UNAVAILABLE = b"Service Unavailable: the session store cannot be reached. Please try again shortly.\n"
+_MISCONFIGURED = b"Internal Server Error: the session store is misconfigured (see the server's log).\n"
 
 
 class SessionMiddleware:
@@ -35,7 +36,9 @@ class SessionMiddleware:
     saved then and ``Set-Cookie``/``Vary``/``Cache-Control`` are added. Changes made
     while the body is iterated are saved when the iterable is closed, for a session the
     browser already holds a cookie for (no new cookie can be sent then). A store failure
-    before the response started answers 503 (``SESSION_STORE_FAILURE = "raise"``).
+    before the response started answers 503 (``SESSION_STORE_FAILURE = "raise"``), or 500
+    for a :class:`~.errors.StoreMisconfigured` (a wrong password, no such table), which
+    will not pass by itself. :meth:`check` connects and verifies the configuration.
     Thread-safe: each request gets its own :class:`~wsgisession.session.Session`.
 
     :raises ConfigurationError: when ``settings`` are invalid (all problems listed).
@@ -87,11 +90,11 @@ class SessionMiddleware:
 
         try:
             result = self.app(environ, session_start_response)
-        except StoreError:
+        except StoreError as exc:
             session._release_lock()
             if status_line is not None:  # the server has the headers already: too late for a 503
                 raise
-            return _unavailable(start_response)
+            return _failed(start_response, isinstance(exc, StoreMisconfigured))
         except BaseException:
             session._release_lock()
             raise
@@ -127,11 +130,16 @@ class _ClosingBody:
             self._on_close()
 
 
-def _unavailable(start_response: StartResponse) -> list[bytes]:
-    start_response("503 Service Unavailable", [("Content-Type", "text/plain; charset=utf-8"),
-                                               ("Content-Length", str(len(_UNAVAILABLE))),
-                                               ("Retry-After", "5"), ("Cache-Control", "no-store")])
-    return [_UNAVAILABLE]
+def _failed(start_response: StartResponse, misconfigured: bool) -> list[bytes]:
+    """503 with ``Retry-After`` for an outage; 500 for a misconfiguration, which no retry mends."""
+    body = _MISCONFIGURED if misconfigured else _UNAVAILABLE
+    headers = [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body))),
+               ("Cache-Control", "no-store")]
+    if misconfigured:
+        start_response("500 Internal Server Error", headers)
+    else:
+        start_response("503 Service Unavailable", [*headers, ("Retry-After", "5")])
+    return [body]
 
 
 def get_session(environ: WSGIEnvironment) -> Session:

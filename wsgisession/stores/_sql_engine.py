@@ -91,11 +91,12 @@ def _require_driver(url: URL) -> None:
             f"{shown} (the driver {exc.name!r} is not installed)")]) from None
 
 
-def open_database(url: URL, table: sa.Table) -> Database:
-    """A new engine, with ``table`` created if missing; raises SQLAlchemyError, with the engine disposed of."""
+def open_database(url: URL, table: sa.Table, create: bool = True) -> Database:
+    """A new engine, with ``table`` made if missing and ``create``; raises SQLAlchemyError, the engine disposed of."""
     engine = create_engine(url)
     try:
-        _sql_table.create(engine, table)
+        if create:
+            _sql_table.create(engine, table)
     except SQLAlchemyError:
         engine.dispose()
         raise

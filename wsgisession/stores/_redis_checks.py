@@ -1,0 +1,93 @@
+"""What ``wsgisession check`` verifies of a Redis store: the connection and credentials, the server's version,
+scripts, write permission on the prefix, and on a Cluster that every slot is served.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from redis.cluster import RedisCluster
+
+from ..checks import CheckResult, failed, from_error, passed
+from ..errors import StoreError
+
+if TYPE_CHECKING:
+    from .redis import RedisStore
+
+#: The oldest Redis the store's scripts run on (``PEXPIREAT … NX``/``GT``, see ``_redis_users``).
+MINIMUM_VERSION = (7, 0)
+#: Slots a Redis Cluster has; each must be served by a master.
+CLUSTER_SLOTS = 16384
+_PROBE_SCRIPT = "return 1"
+
+
+def check(store: RedisStore) -> list[CheckResult]:
+    """Run the checks in order; the first that fails ends the list (the later ones would fail with it)."""
+    steps: list[tuple[str, Callable[[RedisStore], CheckResult]]] = [
+        ("connect", _connect), ("version", _version), ("scripts", _scripts), ("write", _write)]
+    if isinstance(store.client, RedisCluster):
+        steps.append(("cluster", _cluster))
+    results = []
+    for name, step in steps:
+        try:
+            with store._errors(f"check ({name})"):
+                results.append(step(store))
+        except StoreError as exc:
+            results.append(from_error(name, exc, store.setting, store.diagnosis.server))
+        if not results[-1].ok:
+            break
+    return results
+
+
+def _connect(store: RedisStore) -> CheckResult:
+    store.client.ping()
+    return passed("connect", f"connected and authenticated to {store.diagnosis.server}")
+
+
+def _version(store: RedisStore) -> CheckResult:
+    versions = sorted({_parse_version(info["redis_version"]) for info in _per_node(store.client.info("server"))})
+    shown = ", ".join(".".join(map(str, version)) for version in versions)
+    if versions[0] < MINIMUM_VERSION:
+        return failed("version", f"Redis {shown}, older than the {'.'.join(map(str, MINIMUM_VERSION))} the store's"
+                                 " scripts need", store.setting, "upgrade Redis, or point the URL at a newer one")
+    return passed("version", f"Redis {shown}")
+
+
+def _scripts(store: RedisStore) -> CheckResult:
+    sha = store.client.script_load(_PROBE_SCRIPT)
+    if store.client.evalsha(sha, 0) != 1:
+        return failed("scripts", "EVALSHA did not run the script it loaded", store.setting,
+                      "use a Redis that runs Lua scripts (EVAL, EVALSHA, SCRIPT LOAD)")
+    for script in store.scripts():
+        store.client.script_load(script.script)  # compiles each: a server that refuses one says so now
+    return passed("scripts", "SCRIPT LOAD and EVALSHA work; the store's scripts compile")
+
+
+def _write(store: RedisStore) -> CheckResult:
+    key = f"{store.prefix}:{{wsgisession-check}}"
+    store.client.set(key, "1", px=10_000)
+    store.client.delete(key)
+    return passed("write", f"may write keys under the prefix {store.prefix!r}")
+
+
+def _cluster(store: RedisStore) -> CheckResult:
+    served = 0
+    for first, last, *_ in store.client.execute_command(  # type: ignore[no-untyped-call]
+            "CLUSTER SLOTS", target_nodes=RedisCluster.RANDOM):
+        served += int(last) - int(first) + 1
+    if served < CLUSTER_SLOTS:
+        return failed("cluster", f"masters serve {served} of the {CLUSTER_SLOTS} slots: sessions in the others fail",
+                      store.setting, "assign every slot to a master (redis-cli --cluster fix HOST:PORT)")
+    return passed("cluster", f"all {CLUSTER_SLOTS} slots are served")
+
+
+def _per_node(reply: Any) -> list[dict[str, Any]]:
+    """A Cluster answers INFO with a dict per node; a single server with its own dict."""
+    if "redis_version" in reply:
+        return [reply]
+    return list(reply.values())
+
+
+def _parse_version(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split(".")[:2] if part.isdigit())
