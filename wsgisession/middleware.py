@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from ._commit import commit, commit_late
 from ._headers import add_session_headers
 from ._pending import SessionContext
+from .checks import CheckResult, check_backend
 from .engines import build_backend, build_serializer
 from .errors import MiddlewareMissingError, StoreError, StoreMisconfigured
 from .events import EventCounts, Events
@@ -67,6 +68,15 @@ class SessionMiddleware:
         For "log out everywhere" from outside a request (an admin tool, a password reset).
         """
         return self.backend.delete_user_sessions(str(user_id), except_key)
+
+    def check(self) -> list[CheckResult]:
+        """Connect to the store and verify what the settings need; one :class:`~.checks.CheckResult` per check.
+
+        For a start-up or health check (``wsgisession check`` runs the same checks): the
+        credentials, the table and its columns, write permission, the server's version.
+        Never raises for a store failure: a failed result names the setting and the fix.
+        """
+        return [CheckResult("settings", True, "valid"), *check_backend(self.backend)]
 
     def event_counts(self) -> EventCounts:
         """How many bad signatures, undecodable sessions and store failures were seen so far."""

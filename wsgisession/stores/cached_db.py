@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from ..errors import StoreError
 from ..events import BurstLog
+from . import _simple_checks
 from .base import (
     CachesRecords,
     Change,
@@ -58,6 +59,7 @@ from .base import (
 from .cache import open_cache
 
 if TYPE_CHECKING:
+    from ..checks import CheckResult
     from ..settings import Settings
 
 #: Seconds a deleted session stays marked as deleted in the cache: longer than any
@@ -101,6 +103,10 @@ class CachedDbStore:
         if not isinstance(cache, CachesRecords):
             raise TypeError(f"{type(cache).__name__} cannot be the cache of cached_db")
         return cls(cache, SqlStore.from_settings(settings))  # type: ignore[arg-type]  # checked above
+
+    def check(self) -> list[CheckResult]:
+        """The database's checks, then the cache's (``database table``, ``cache connect``…)."""
+        return _simple_checks.cached_db(self)
 
     def load(self, record_id: str) -> Record | None:
         if record_id not in self._suspect:
