@@ -56,3 +56,15 @@ def test_an_unreachable_redis_is_still_an_outage(caplog: pytest.LogCaptureFixtur
         response = app.get("/inc", status=503)
     assert response.headers["Retry-After"] == "5" and critical_lines(caplog) == []
     assert app.app.event_counts().misconfigurations == 0
+
+
+def test_a_wrong_mariadb_user_answers_500() -> None:
+    servers.require_sql(servers.MARIADB_URL, "MariaDB")
+    url = f"mysql+pymysql://no_such_user:hunter2@{servers.MARIADB_URL.split('@', 1)[1]}"
+    response = client({"SESSION_DB_URL": url}).get("/inc", status=500)
+    assert "hunter2" not in response.text
+
+
+def test_an_unreachable_database_is_still_an_outage() -> None:
+    app = client({"SESSION_DB_URL": f"postgresql://postgres@127.0.0.1:{free_port()}/test"})
+    assert app.get("/inc", status=503).headers["Retry-After"] == "5"

@@ -13,7 +13,7 @@ from tests import servers
 from tests.checks.conftest import PASSWORD, PasswordRedis, free_port
 from tests.cli.test_clearsessions import write_json
 from tests.conftest import SECRET
-from tests.redis_topologies import ClusterTopology
+from tests.redis_topologies import ClusterTopology, SentinelTopology
 from wsgisession import SessionMiddleware
 from wsgisession.checks import CheckResult
 from wsgisession.cli import main
@@ -168,3 +168,37 @@ def test_a_cluster_with_unserved_slots_fails(redis_cluster_to_reshard: ClusterTo
     [failed] = failures(middleware.check())
     assert failed.name == "cluster" and f"{16384 - (last - first + 1)} of the 16384 slots" in failed.message
     assert "redis-cli --cluster fix" in failed.message
+
+
+def test_a_postgres_user_without_write_grants_fails_the_write_check() -> None:
+    servers.require_sql(servers.POSTGRES_URL, "PostgreSQL")
+    suffix = secrets.token_hex(4)
+    role, table = f"wsgisession_ro_{suffix}", f"wsgisession_ro_{suffix}"
+    admin = sa.create_engine(servers.POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    host_and_db = servers.POSTGRES_URL.split("@", 1)[1]
+    try:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f"CREATE ROLE {role} LOGIN"))
+        settings = {"SECRET_KEY": SECRET, "SESSION_DB_URL": servers.POSTGRES_URL, "SESSION_DB_TABLE": table}
+        assert failures(SessionMiddleware(lambda e, s: [], settings).check())[0].name == "table"  # not made yet
+        SessionMiddleware(lambda e, s: [], settings).backend.store.create_table()  # type: ignore[attr-defined]
+        with admin.connect() as connection:
+            connection.execute(sa.text(f"GRANT SELECT ON {table} TO {role}"))
+        results = SessionMiddleware(lambda e, s: [], {**settings, "SESSION_DB_URL": f"postgresql://{role}@{host_and_db}"}
+                                    ).check()
+        [failed] = failures(results)
+        assert failed.name == "write" and failed.setting == "SESSION_DB_URL"
+        assert failed.message.startswith("permission denied") and "grant the SESSION_DB_URL user" in failed.message
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f"DROP TABLE IF EXISTS {table}"))
+            connection.execute(sa.text(f"DROP ROLE IF EXISTS {role}"))
+        admin.dispose()
+
+
+def test_a_sentinel_watched_master_passes(redis_sentinel: SentinelTopology) -> None:
+    settings = {"SECRET_KEY": SECRET, "SESSION_ENGINE": "redis", **redis_sentinel.settings,
+                "SESSION_REDIS_PREFIX": f"check-{secrets.token_hex(4)}"}
+    results = SessionMiddleware(lambda e, s: [], settings).check()
+    assert failures(results) == [], results
+    assert results[1].message.startswith("connected and authenticated to redis+sentinel://127.0.0.1:")

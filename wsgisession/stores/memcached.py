@@ -283,4 +283,4 @@ class MemcachedStore:
 
 
 # pymemcache's and the socket's messages name the failure (and at most a key), never a value.
-_errors = functools.partial(StoreErrors, "memcached", (MemcacheError, OSError))
+_errors = functools.partial(StoreErrors, "memcached", (MemcacheError, OSError), None)

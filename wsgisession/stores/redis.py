@@ -95,7 +95,7 @@ class RedisStore:
         #: The setting a misconfiguration (a wrong password, an ACL) is blamed on.
         self.setting = setting
         self.diagnosis = _redis_diagnosis.diagnosis(client, setting, server)
-        self._errors = functools.partial(StoreErrors, "redis", _CAUGHT, diagnosis=self.diagnosis)
+        self._errors = functools.partial(StoreErrors, "redis", _CAUGHT, self.diagnosis)
         self._save_script = client.register_script(_redis_scripts.SAVE)
         self._touch_script = client.register_script(_redis_scripts.TOUCH)
         self._acquire_script = client.register_script(_redis_scripts.ACQUIRE)
@@ -117,7 +117,7 @@ class RedisStore:
         url = url or settings.redis_url
         if not url:
             raise ConfigurationError([SettingProblem("SESSION_REDIS_URL", "a Redis URL for the redis engine", "none")])
-        with StoreErrors("redis", _CAUGHT, "connect", _redis_diagnosis.diagnosis(None, setting, url)):
+        with StoreErrors("redis", _CAUGHT, _redis_diagnosis.diagnosis(None, setting, url), "connect"):
             client = client_from_url(url, ClientOptions.from_settings(settings))
         return cls(client, settings.redis_prefix, setting=setting, server=url)
 
