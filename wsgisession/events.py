@@ -91,15 +91,15 @@ class Events:
         A :class:`~.errors.StoreMisconfigured` is logged the first time its kind is seen only.
         """
         if isinstance(error, StoreMisconfigured):
-            self._store_failure.count += 1
             self._misconfigured.emit((error.store, error.setting, error.problem), str(error))
         else:
             self._store_failure.emit(str(error))
 
     def counts(self) -> EventCounts:
         """A snapshot of the counters."""
-        return EventCounts(self._bad_signature.count, self._undecodable.count, self._store_failure.count,
-                           self._misconfigured.count)
+        misconfigurations = self._misconfigured.count
+        return EventCounts(self._bad_signature.count, self._undecodable.count,
+                           self._store_failure.count + misconfigurations, misconfigurations)
 
 
 class _OnceLog:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import pytest
 from webtest import TestApp
@@ -68,3 +69,15 @@ def test_a_wrong_mariadb_user_answers_500() -> None:
 def test_an_unreachable_database_is_still_an_outage() -> None:
     app = client({"SESSION_DB_URL": f"postgresql://postgres@127.0.0.1:{free_port()}/test"})
     assert app.get("/inc", status=503).headers["Retry-After"] == "5"
+
+
+def test_a_file_folder_removed_after_start_answers_500_naming_the_setting(tmp_path: Path,
+                                                                          caplog: pytest.LogCaptureFixture) -> None:
+    folder = tmp_path / "sessions"
+    folder.mkdir(mode=0o700)
+    app = client({"SESSION_ENGINE": "file", "SESSION_FILE_PATH": str(folder)})
+    folder.rmdir()
+    with caplog.at_level(logging.ERROR, logger="wsgisession"):
+        app.get("/inc", status=500)
+    [line] = critical_lines(caplog)
+    assert "SESSION_FILE_PATH" in line and str(folder) in line

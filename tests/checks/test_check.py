@@ -119,7 +119,7 @@ def test_an_unknown_postgres_database_fails_naming_the_setting() -> None:
     url = servers.POSTGRES_URL.rsplit("/", 1)[0] + "/no_such_database"
     results = SessionMiddleware(lambda e, s: [], {"SECRET_KEY": SECRET, "SESSION_DB_URL": url}).check()
     [failed] = failures(results)
-    assert failed.name == "database" and failed.setting == "SESSION_DB_URL"
+    assert failed.name == "connect" and failed.setting == "SESSION_DB_URL"
     assert failed.message.startswith("unknown database") and '"no_such_database" does not exist' in failed.message
 
 
@@ -153,7 +153,7 @@ def test_cached_db_checks_both_parts(memcached_url: str, tmp_path: Path) -> None
         "SECRET_KEY": SECRET, "SESSION_ENGINE": "cached_db", "SESSION_CACHE_URL": memcached_url,
         "SESSION_DB_URL": f"sqlite:///{tmp_path / 's.sqlite3'}"}).check()
     assert [(result.name, result.ok) for result in results] == [
-        ("settings", True), ("database database", True), ("database table", False),
+        ("settings", True), ("database connect", True), ("database table", False),
         ("cache connect", True), ("cache write", True)]
 
 

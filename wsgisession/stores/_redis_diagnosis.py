@@ -10,8 +10,10 @@ from redis.exceptions import AuthenticationError, NoPermissionError, ResponseErr
 from ..errors import mask_urls
 from ._errors import Diagnosis, Misconfiguration
 
-_PASSWORD_FIX = ("put the password the server requires in the URL (redis://:PASSWORD@host:port/0, or"
-                 " redis://USER:PASSWORD@… for an ACL user; SESSION_REDIS_PASSWORD with SESSION_REDIS_HOST)")
+# No example URL with a password in it: every line shown passes through mask_urls, which would blank it.
+_PASSWORD_FIX = ("put the password the server requires in the URL, before the host (a colon, the password and"
+                 " an at sign; the ACL user's name before the colon), or in SESSION_REDIS_PASSWORD with"
+                 " SESSION_REDIS_HOST")
 _ACL_FIX = ("give the URL's ACL user the commands the store runs (+@read +@write +@scripting +ping +info)"
             " on the keys under SESSION_REDIS_PREFIX (~PREFIX:*)")
 _DB_FIX = "name a database number the server has (0 to 15 unless redis.conf sets 'databases')"

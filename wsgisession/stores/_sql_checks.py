@@ -29,7 +29,7 @@ def check(store: SqlStore) -> list[CheckResult]:
     try:
         engine = _sql_engine.create_engine(store.url)
     except OSError as exc:  # a SQLite file that cannot be made
-        return [from_error("database", store._failure("open the database", exc), "SESSION_DB_URL", server)]
+        return [from_error("connect", store._failure("open the database", exc), "SESSION_DB_URL", server)]
     try:
         results = [_connect(store, engine, server)]
         if results[-1].ok:
@@ -46,8 +46,8 @@ def _connect(store: SqlStore, engine: Engine, server: str) -> CheckResult:
         with engine.connect() as connection:
             connection.execute(sa.text("SELECT 1"))
     except SQLAlchemyError as exc:
-        return from_error("database", store._failure("connect", exc), "SESSION_DB_URL", server)
-    return passed("database", f"connected to {server}")
+        return from_error("connect", store._failure("connect", exc), "SESSION_DB_URL", server)
+    return passed("connect", f"connected to {server}")
 
 
 def _table(store: SqlStore, engine: Engine, server: str) -> CheckResult:

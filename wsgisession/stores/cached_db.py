@@ -105,7 +105,7 @@ class CachedDbStore:
         return cls(cache, SqlStore.from_settings(settings))  # type: ignore[arg-type]  # checked above
 
     def check(self) -> list[CheckResult]:
-        """The database's checks, then the cache's (``database table``, ``cache connect``…)."""
+        """The database's checks, then the cache's (``database connect``, ``cache connect``…)."""
         return _simple_checks.cached_db(self)
 
     def load(self, record_id: str) -> Record | None:
