@@ -202,3 +202,26 @@ def test_a_sentinel_watched_master_passes(redis_sentinel: SentinelTopology) -> N
     results = SessionMiddleware(lambda e, s: [], settings).check()
     assert failures(results) == [], results
     assert results[1].message.startswith("connected and authenticated to redis+sentinel://127.0.0.1:")
+
+
+@pytest.mark.parametrize("server", ["sqlite", "postgres", "mariadb"])
+def test_every_check_passes_on_a_made_table_and_the_write_check_leaves_no_row(server: str, tmp_path: Path) -> None:
+    url = {"sqlite": f"sqlite:///{tmp_path / 's.sqlite3'}", "postgres": servers.POSTGRES_URL,
+           "mariadb": servers.MARIADB_URL}[server]
+    if server != "sqlite":
+        servers.require_sql(url, {"postgres": "PostgreSQL", "mariadb": "MariaDB"}[server])
+    table = f"wsgisession_check_{secrets.token_hex(4)}"
+    middleware = SessionMiddleware(lambda e, s: [], {"SECRET_KEY": SECRET, "SESSION_DB_URL": url,
+                                                     "SESSION_DB_TABLE": table})
+    store = middleware.backend.store  # type: ignore[attr-defined]
+    store.create_table()
+    engine = sa.create_engine(store.url)
+    try:
+        assert [(result.name, result.ok) for result in middleware.check()] == [
+            ("settings", True), ("connect", True), ("table", True), ("write", True)]
+        with engine.connect() as connection:
+            assert connection.execute(sa.text(f"SELECT COUNT(*) FROM {table}")).scalar() == 0
+    finally:
+        with engine.begin() as connection:
+            connection.execute(sa.text(f"DROP TABLE {table}"))
+        engine.dispose()
