@@ -17,7 +17,8 @@ def build(settings: dict[str, object]) -> SessionMiddleware:
 
 
 def test_a_missing_memcached_driver_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "pymemcache", None)  # as if not installed
+    for name in [name for name in sys.modules if name.split(".")[0] == "pymemcache"] + ["pymemcache"]:
+        monkeypatch.setitem(sys.modules, name, None)  # as if not installed
     monkeypatch.delitem(sys.modules, "wsgisession.stores.memcached", raising=False)
     with pytest.raises(ConfigurationError) as caught:
         build({"SESSION_ENGINE": "cache", "SESSION_CACHE_URL": "memcached://127.0.0.1:11211"})

@@ -13,7 +13,7 @@ from tests import servers
 from tests.checks.conftest import PASSWORD, PasswordRedis, free_port
 from tests.cli.test_clearsessions import write_json
 from tests.conftest import SECRET
-from tests.redis_topologies import ClusterTopology, SentinelTopology
+from tests.redis_topologies import AclServer, ClusterTopology, SentinelTopology
 from wsgisession import SessionMiddleware
 from wsgisession.checks import CheckResult
 from wsgisession.cli import main
@@ -225,3 +225,14 @@ def test_every_check_passes_on_a_made_table_and_the_write_check_leaves_no_row(se
         with engine.begin() as connection:
             connection.execute(sa.text(f"DROP TABLE {table}"))
         engine.dispose()
+
+
+def test_an_acl_user_passes_on_its_keys_and_is_refused_elsewhere(redis_acl: AclServer) -> None:
+    base = {"SECRET_KEY": SECRET, "SESSION_ENGINE": "redis", "SESSION_REDIS_URL": redis_acl.url()}
+    allowed = SessionMiddleware(lambda e, s: [], {**base, "SESSION_REDIS_PREFIX": "wsgisession-test-check"})
+    assert failures(allowed.check()) == []  # INFO is @dangerous: the version comes from HELLO
+    refused = SessionMiddleware(lambda e, s: [], {**base, "SESSION_REDIS_PREFIX": "other-app"})
+    [failed] = failures(refused.check())
+    assert failed.name == "write" and failed.setting == "SESSION_REDIS_URL"
+    assert failed.message.startswith("permission denied") and "SESSION_REDIS_PREFIX" in failed.message
+    assert redis_acl.password not in failed.message

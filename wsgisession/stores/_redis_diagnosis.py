@@ -14,8 +14,8 @@ from ._errors import Diagnosis, Misconfiguration
 _PASSWORD_FIX = ("put the password the server requires in the URL, before the host (a colon, the password and"
                  " an at sign; the ACL user's name before the colon), or in SESSION_REDIS_PASSWORD with"
                  " SESSION_REDIS_HOST")
-_ACL_FIX = ("give the URL's ACL user the commands the store runs (+@read +@write +@scripting +ping +info)"
-            " on the keys under SESSION_REDIS_PREFIX (~PREFIX:*)")
+_ACL_FIX = ("give the URL's ACL user the commands the store runs (+@read +@write +@scripting +@connection)"
+            " on the keys under SESSION_REDIS_PREFIX (~PREFIX:*), or set SESSION_REDIS_PREFIX to the keys it may use")
 _DB_FIX = "name a database number the server has (0 to 15 unless redis.conf sets 'databases')"
 
 
