@@ -6,6 +6,7 @@ from .errors import (
     MiddlewareMissingError,
     SessionDataError,
     StoreError,
+    StoreMisconfigured,
     UnsupportedOperation,
     WSGISessionError,
 )
@@ -22,6 +23,7 @@ __all__ = [
     "SessionMiddleware",
     "Settings",
     "StoreError",
+    "StoreMisconfigured",
     "UnsupportedOperation",
     "WSGISessionError",
     "get_session",

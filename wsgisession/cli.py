@@ -1,4 +1,4 @@
-"""The ``wsgisession`` command: ``clearsessions`` and ``createtable``, each with ``--settings SOURCE``.
+"""The ``wsgisession`` command: ``check``, ``clearsessions`` and ``createtable``, each with ``--settings SOURCE``.
 
 ``SOURCE`` is read by :func:`~._settings_source.read_settings_source`, the one reader every command shares.
 """
@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, TextIO
 
 from . import __version__
 from ._settings_source import SOURCE_HELP, read_settings_source
+from .checks import check_settings, verdict
 from .engines import build_backend
-from .errors import ConfigurationError, StoreError, UnsupportedOperation, mask_urls
+from .errors import ConfigurationError, StoreError, StoreMisconfigured, UnsupportedOperation, mask_urls
 from .settings import Settings
 
 if TYPE_CHECKING:
@@ -89,14 +90,27 @@ def createtable(settings: Settings, sql_only: bool = False) -> str:
     return f"Created table {where}" if created else f"Table {where} already exists"
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit status (0 ok, 1 store failure or incapable store, 2 bad settings).
+def check(source: str) -> tuple[list[str], bool]:
+    """The lines ``wsgisession check`` prints (one per check, then the verdict) and whether every check passed."""
+    results = check_settings(read_settings_source(source))
+    lines = [mask_urls(result.line()) for result in results]
+    return [*lines, verdict(results)], all(result.ok for result in results)
 
-    Errors go to stderr with every URL's password masked (:func:`~.errors.mask_urls`).
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status.
+
+    0 ok; 1 a store failure, an incapable store or a failed check; 2 bad settings or a
+    misconfigured store (a wrong password, no such table). Errors go to stderr with
+    every URL's password masked (:func:`~.errors.mask_urls`).
     """
     args = _parser().parse_args(argv)
     progress = ProgressLine(sys.stderr)
     try:
+        if args.command == "check":
+            lines, ok = check(args.settings)
+            print("\n".join(lines))
+            return 0 if ok else 1
         settings = Settings.from_mapping(read_settings_source(args.settings))
         if args.command == "createtable":
             message = createtable(settings, sql_only=args.sql)
@@ -105,7 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 message = clearsessions(settings, args.batch_size, progress)
             finally:
                 progress.finish()
-    except (ConfigurationError, ValueError, OSError) as exc:
+    except (ConfigurationError, StoreMisconfigured, ValueError, OSError) as exc:
         print(f"wsgisession: {mask_urls(str(exc))}", file=sys.stderr)
         return 2
     except (StoreError, UnsupportedOperation) as exc:
@@ -119,6 +133,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="wsgisession", description="Manage wsgisession session stores.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
+    checking = commands.add_parser("check", help="connect to the configured store and verify the configuration")
+    checking.add_argument("--settings", required=True, metavar="SOURCE", help=SOURCE_HELP)
     clear = commands.add_parser("clearsessions", help="delete expired sessions from the configured store")
     clear.add_argument("--settings", required=True, metavar="SOURCE", help=SOURCE_HELP)
     clear.add_argument("--batch-size", type=_positive_int, metavar="N",
@@ -140,18 +156,18 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _sql_store(settings: Settings) -> SqlStore:
+def _sql_store(settings: Settings, auto_create: bool = True) -> SqlStore:
     # Imported here: SQLAlchemy is loaded only by commands that use it.
     from .stores.sql import SqlStore
 
-    return SqlStore.from_settings(settings)
+    return SqlStore(settings.db_url, settings.db_table, auto_create=auto_create)
 
 
 def _clear_sql(settings: Settings, now: float, batch_size: int | None,
                progress: Callable[[int], object] | None) -> int:
     from .stores.sql import BATCH_SIZE
 
-    store = _sql_store(settings)
+    store = _sql_store(settings, auto_create=False)  # a missing table is a typo or a step skipped: say so
     try:
         return store.clear_expired(now, batch_size or BATCH_SIZE, progress)
     finally:

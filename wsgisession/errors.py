@@ -89,6 +89,29 @@ class StoreError(WSGISessionError):
         super().__init__(f"session store {store!r} failed to {operation}: {detail}")
 
 
+class StoreMisconfigured(StoreError):
+    """The store refused the configuration: authentication failed, no such database or table, permission denied.
+
+    Unlike an outage it will not pass by itself, so the middleware answers 500 (not 503
+    with ``Retry-After``) and logs it once per worker and kind. ``setting`` names the
+    setting to fix, ``server`` where the store is (never with a password), ``problem``
+    the kind in a few words and ``fix`` what to do.
+    """
+
+    def __init__(self, store: str, operation: str, detail: str, *, setting: str, server: str, problem: str,
+                 fix: str) -> None:
+        self.store = store
+        self.operation = operation
+        self.setting = setting
+        self.server = mask_urls(server)
+        self.problem = problem
+        self.fix = fix
+        #: The driver's or server's own words.
+        self.detail = detail
+        WSGISessionError.__init__(self, f"session store {store!r} at {self.server} is misconfigured ({problem}),"
+                                        f" so it cannot {operation}: {detail}; fix {setting}: {fix}")
+
+
 class LockTimeoutError(StoreError):
     """``SESSION_LOCKING``: another request held the session longer than ``SESSION_LOCK_TIMEOUT``."""
 

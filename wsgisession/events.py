@@ -5,10 +5,12 @@ from an outage:
 
 * a bad signature (a forged or tampered cookie): logger ``wsgisession.security``;
 * data that cannot be decoded (a corrupted store entry): logger ``wsgisession``;
-* a store failure (server down, disk full): logger ``wsgisession``, level ERROR.
+* a store failure (server down, disk full): logger ``wsgisession``, level ERROR;
+* a misconfigured store (:class:`~.errors.StoreMisconfigured`: a wrong password, no such
+  table): logger ``wsgisession``, level CRITICAL, once per worker for each kind.
 
-Each kind is logged at most once per :data:`BURST_SECONDS` (the next line says how many
-were not logged), so a flood of forged cookies or an outage does not flood the log;
+Each other kind is logged at most once per :data:`BURST_SECONDS` (the next line says how
+many were not logged), so a flood of forged cookies or an outage does not flood the log;
 every event is counted. Nothing secret is logged: no key, cookie value or session data.
 """
 
@@ -19,6 +21,8 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from .errors import StoreMisconfigured
 
 #: One line per kind of event per this many seconds.
 BURST_SECONDS = 10.0
@@ -31,6 +35,8 @@ class EventCounts:
     bad_signatures: int
     undecodable: int
     store_failures: int
+    #: Of the store failures, those that were a misconfiguration (:class:`~.errors.StoreMisconfigured`).
+    misconfigurations: int = 0
 
 
 class BurstLog:
@@ -69,6 +75,7 @@ class Events:
         self._bad_signature = BurstLog("wsgisession.security", logging.WARNING, clock)
         self._undecodable = BurstLog("wsgisession", logging.WARNING, clock)
         self._store_failure = BurstLog("wsgisession", logging.ERROR, clock)
+        self._misconfigured = _OnceLog()
 
     def bad_signature(self, what: str) -> None:
         """A cookie whose signature does not check out; ``what`` names it (never its value)."""
@@ -79,9 +86,38 @@ class Events:
         self._undecodable.emit(f"{what} could not be decoded; starting an empty session")
 
     def store_failure(self, error: Exception) -> None:
-        """A store failure (the exception's message names the store and the operation)."""
-        self._store_failure.emit(str(error))
+        """A store failure (the exception's message names the store and the operation).
+
+        A :class:`~.errors.StoreMisconfigured` is logged the first time its kind is seen only.
+        """
+        if isinstance(error, StoreMisconfigured):
+            self._misconfigured.emit((error.store, error.setting, error.problem), str(error))
+        else:
+            self._store_failure.emit(str(error))
 
     def counts(self) -> EventCounts:
         """A snapshot of the counters."""
-        return EventCounts(self._bad_signature.count, self._undecodable.count, self._store_failure.count)
+        misconfigurations = self._misconfigured.count
+        return EventCounts(self._bad_signature.count, self._undecodable.count,
+                           self._store_failure.count + misconfigurations, misconfigurations)
+
+
+class _OnceLog:
+    """A CRITICAL line on ``wsgisession`` for the first event of each kind; every event counted. Thread-safe.
+
+    A misconfiguration does not pass by itself: one line per worker says all there is to say.
+    """
+
+    def __init__(self) -> None:
+        self._logger = logging.getLogger("wsgisession")
+        self._lock = threading.Lock()
+        self._seen: set[tuple[str, ...]] = set()
+        self.count = 0
+
+    def emit(self, kind: tuple[str, ...], message: str) -> None:
+        with self._lock:
+            self.count += 1
+            if kind in self._seen:
+                return
+            self._seen.add(kind)
+        self._logger.critical("%s (logged once per worker process)", message)

@@ -28,7 +28,7 @@ from flask.sessions import SessionInterface, SessionMixin
 from . import _commit
 from ._flask_config import settings_from_config
 from .errors import StoreError
-from .middleware import _UNAVAILABLE, _UNAVAILABLE_HEADERS, ENVIRON_KEY, SessionMiddleware
+from .middleware import ENVIRON_KEY, SessionMiddleware, failure_response
 from .session import Session as BaseSession
 
 if TYPE_CHECKING:
@@ -177,7 +177,7 @@ def _save_after_streaming(response: Response) -> Response:
 
 
 def store_unavailable(error: StoreError) -> Response:
-    """Flask error handler for StoreError: the middleware's 503, without Flask's traceback.
+    """Flask error handler for StoreError: the middleware's 503 (500 if misconfigured), without Flask's traceback.
 
     ``Session(app)`` registers it. With ``app.wsgi_app = SessionMiddleware(...)`` wiring,
     register it yourself: ``app.register_error_handler(StoreError, store_unavailable)``
@@ -189,4 +189,5 @@ def store_unavailable(error: StoreError) -> Response:
         if current._data is None:
             current._start_empty(current._ctx.clock())
         current._degraded = True
-    return Response(_UNAVAILABLE, 503, list(_UNAVAILABLE_HEADERS))
+    status, headers, body = failure_response(error)
+    return Response(body, status, headers)

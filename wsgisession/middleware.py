@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any
 from ._commit import commit, commit_late
 from ._headers import add_session_headers
 from ._pending import SessionContext
+from .checks import CheckResult, check_backend
 from .engines import build_backend, build_serializer
-from .errors import MiddlewareMissingError, StoreError
+from .errors import MiddlewareMissingError, StoreError, StoreMisconfigured
 from .events import EventCounts, Events
 from .session import Session
 from .settings import Settings
@@ -27,9 +28,7 @@ if TYPE_CHECKING:
 ENVIRON_KEY = "wsgisession.session"
 
 _UNAVAILABLE = b"Service Unavailable: the session store cannot be reached. Please try again shortly.\n"
-#: The headers of the 503 answered when the session store fails.
-_UNAVAILABLE_HEADERS = (("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(_UNAVAILABLE))),
-                        ("Retry-After", "5"), ("Cache-Control", "no-store"))
+_MISCONFIGURED = b"Internal Server Error: the session store is misconfigured (see the server's log).\n"
 
 
 class SessionMiddleware:
@@ -41,7 +40,9 @@ class SessionMiddleware:
     browser already holds a cookie for (no new cookie can be sent then); the server's own
     ``wsgi.file_wrapper`` object is saved for at once and handed back as it is, so the server
     keeps its sendfile path. A store failure before the response started answers 503
-    (``SESSION_STORE_FAILURE = "raise"``).
+    (``SESSION_STORE_FAILURE = "raise"``), or 500 for a :class:`~.errors.StoreMisconfigured`
+    (a wrong password, no such table), which will not pass by itself. :meth:`check` connects
+    and verifies the configuration.
     Thread-safe: each request gets its own :class:`~wsgisession.session.Session`.
 
     :raises ConfigurationError: when ``settings`` are invalid (all problems listed).
@@ -74,6 +75,15 @@ class SessionMiddleware:
         """
         return self.backend.delete_user_sessions(str(user_id), except_key)
 
+    def check(self) -> list[CheckResult]:
+        """Connect to the store and verify what the settings need; one :class:`~.checks.CheckResult` per check.
+
+        For a start-up or health check (``wsgisession check`` runs the same checks): the
+        credentials, the table and its columns, write permission, the server's version.
+        Never raises for a store failure: a failed result names the setting and the fix.
+        """
+        return [CheckResult("settings", True, "valid"), *check_backend(self.backend)]
+
     def event_counts(self) -> EventCounts:
         """How many bad signatures, undecodable sessions and store failures were seen so far."""
         return self.events.counts()
@@ -100,11 +110,11 @@ class SessionMiddleware:
 
         try:
             result = self.app(environ, session_start_response)
-        except StoreError:
+        except StoreError as exc:
             session._release_lock()
             if status_line is not None:  # the server has the headers already: too late for a 503
                 raise
-            return _unavailable(start_response)
+            return _failed(start_response, exc)
         except BaseException:
             session._release_lock()
             raise
@@ -173,9 +183,22 @@ class _ClosingBody:
             self._on_close()
 
 
-def _unavailable(start_response: StartResponse) -> list[bytes]:
-    start_response("503 Service Unavailable", list(_UNAVAILABLE_HEADERS))
-    return [_UNAVAILABLE]
+def failure_response(error: StoreError) -> tuple[str, list[tuple[str, str]], bytes]:
+    """Status, headers and body for a store failure: 503 with ``Retry-After`` for an outage,
+    500 for a :class:`~.errors.StoreMisconfigured`, which no retry mends."""
+    misconfigured = isinstance(error, StoreMisconfigured)
+    body = _MISCONFIGURED if misconfigured else _UNAVAILABLE
+    headers = [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body))),
+               ("Cache-Control", "no-store")]
+    if misconfigured:
+        return "500 Internal Server Error", headers, body
+    return "503 Service Unavailable", [*headers, ("Retry-After", "5")], body
+
+
+def _failed(start_response: StartResponse, error: StoreError) -> list[bytes]:
+    status, headers, body = failure_response(error)
+    start_response(status, headers)
+    return [body]
 
 
 def get_session(environ: WSGIEnvironment) -> Session:

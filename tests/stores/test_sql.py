@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.concurrency import run_in_threads
-from wsgisession.errors import ConfigurationError, LockLostError, LockTimeoutError, StoreError
+from wsgisession.errors import ConfigurationError, LockLostError, LockTimeoutError, StoreError, StoreMisconfigured
 from wsgisession.settings import Settings
 from wsgisession.stores.base import Change, CorruptRecord
 from wsgisession.stores.sql import SqlStore
@@ -212,10 +212,20 @@ def test_a_sqlite_file_made_beforehand_keeps_its_mode(tmp_path: Path) -> None:
     assert set(modes.values()) == {0o640}
 
 
-def test_a_sqlite_file_in_a_missing_folder_is_a_store_error(tmp_path: Path) -> None:
-    store = SqlStore(f"sqlite:///{tmp_path / 'missing' / 'sessions.sqlite3'}")
-    with pytest.raises(StoreError):
+def test_a_sqlite_file_in_a_missing_folder_is_refused_at_start(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match=r"SESSION_DB_URL.*the folder .*missing does not exist"):
+        SqlStore(f"sqlite:///{tmp_path / 'missing' / 'sessions.sqlite3'}")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_sqlite_folder_gone_after_start_is_a_misconfiguration(tmp_path: Path) -> None:
+    folder = tmp_path / "gone"
+    folder.mkdir()
+    store = SqlStore(f"sqlite:///{folder / 'sessions.sqlite3'}")
+    folder.rmdir()
+    with pytest.raises(StoreMisconfigured, match="SESSION_DB_URL") as caught:
         store.load(A)
+    assert caught.value.setting == "SESSION_DB_URL"
     with pytest.raises(StoreError):
         store.create_table()
     assert list(tmp_path.iterdir()) == []

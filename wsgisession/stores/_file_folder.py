@@ -15,7 +15,7 @@ import tempfile
 from ..errors import ConfigurationError, SettingProblem
 
 SETTING = "SESSION_FILE_PATH"
-_FIX = ("a folder of its own, owned by the user the app runs as, that group and others cannot write in"
+FIX = ("a folder of its own, owned by the user the app runs as, that group and others cannot write in"
         " (chmod 700 it, or set SESSION_FILE_PATH to such a folder)")
 
 
@@ -70,4 +70,4 @@ def _why_not_private(info: os.stat_result) -> str | None:
 
 
 def _refused(received: str) -> ConfigurationError:
-    return ConfigurationError([SettingProblem(SETTING, _FIX, received)])
+    return ConfigurationError([SettingProblem(SETTING, FIX, received)])

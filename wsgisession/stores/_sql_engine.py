@@ -59,7 +59,35 @@ def parse_url(url: str) -> URL:
         raise ConfigurationError([SettingProblem(
             "SESSION_DB_URL", "a SQLite file (an in-memory database is private to one connection)", url)])
     _require_driver(parsed)
+    _require_writable_folder(parsed)
     return parsed
+
+
+def _require_writable_folder(url: URL) -> None:
+    """Refuse a SQLite file the process could not write (nor its ``-wal`` and ``-shm`` files beside it).
+
+    A relative path is taken from the working directory, which a service manager sets to ``/``.
+    """
+    if url.get_backend_name() != "sqlite" or url.database is None or _is_uri(url):
+        return
+    path = os.path.abspath(url.database)
+    folder = os.path.dirname(path)
+    relative = "" if os.path.isabs(url.database) else f", relative to the working directory {os.getcwd()}"
+    if not os.path.isdir(folder):
+        why = f"the folder {folder} does not exist"
+    elif not os.access(folder, os.W_OK | os.X_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
+        why = f"the user the app runs as (uid {os.geteuid()}) cannot write {path if os.path.exists(path) else folder}"
+    else:
+        return
+    raise ConfigurationError([SettingProblem(
+        "SESSION_DB_URL", "a SQLite file in a folder the app's user can write, by an absolute path"
+                          " (sqlite:////var/lib/myapp/sessions.sqlite3)",
+        f"{url.render_as_string(hide_password=True)} ({why}{relative})")])
+
+
+def _is_uri(url: URL) -> bool:
+    """A ``file:`` URI names its file in SQLite's own syntax; SQLite opens it as it is."""
+    return str(url.query.get("uri", "")).lower() in ("true", "1")
 
 
 def _with_default_driver(url: URL) -> URL:
@@ -91,11 +119,12 @@ def _require_driver(url: URL) -> None:
             f"{shown} (the driver {exc.name!r} is not installed)")]) from None
 
 
-def open_database(url: URL, table: sa.Table) -> Database:
-    """A new engine, with ``table`` created if missing; raises SQLAlchemyError, with the engine disposed of."""
+def open_database(url: URL, table: sa.Table, create: bool = True) -> Database:
+    """A new engine, with ``table`` made if missing and ``create``; raises SQLAlchemyError, the engine disposed of."""
     engine = create_engine(url)
     try:
-        _sql_table.create(engine, table)
+        if create:
+            _sql_table.create(engine, table)
     except SQLAlchemyError:
         engine.dispose()
         raise
@@ -158,8 +187,8 @@ def _create_private_file(url: URL) -> None:
     SQLite gives the ``-wal``, ``-shm`` and ``-journal`` files the mode of the database
     file, so they are private too. A file that exists keeps the mode its owner gave it.
     """
-    if url.database is None or str(url.query.get("uri", "")).lower() in ("true", "1"):
-        return  # a file: URI names its file in SQLite's own syntax; SQLite opens it as it is
+    if url.database is None or _is_uri(url):
+        return
     try:
         os.close(os.open(url.database, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600))
     except FileExistsError:

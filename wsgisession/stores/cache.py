@@ -36,7 +36,12 @@ def _redis(settings: Settings) -> Store:
 
 def _memcached(settings: Settings) -> Store:
     # Imported here so that a memory:// cache never imports pymemcache.
-    from .memcached import MemcachedStore
+    try:
+        from .memcached import MemcachedStore
+    except ImportError as exc:
+        raise ConfigurationError([SettingProblem(
+            "SESSION_CACHE_URL", "a memcached:// URL with pymemcache installed (pip install 'wsgi-session[memcached]')",
+            f"{settings.cache_url!r} (the module {exc.name!r} is not installed)")]) from None
 
     return MemcachedStore.from_settings(settings)
 

@@ -48,6 +48,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from ..errors import StoreError
 from ..events import BurstLog
+from . import _simple_checks
 from .base import (
     CachesRecords,
     Change,
@@ -66,6 +67,7 @@ from .local_cache import LocalCache
 from .memory import max_entries_of
 
 if TYPE_CHECKING:
+    from ..checks import CheckResult
     from ..settings import Settings
 
 #: Seconds a deleted session stays marked as deleted in the cache: longer than any
@@ -117,6 +119,10 @@ class CachedDbStore:
         if not isinstance(cache, CachesRecords) or not isinstance(cache, Touches):
             raise TypeError(f"{type(cache).__name__} cannot be the cache of cached_db")
         return cls(cache, SqlStore.from_settings(settings))
+
+    def check(self) -> list[CheckResult]:
+        """The database's checks, then the cache's (``database connect``, ``cache connect``…)."""
+        return _simple_checks.cached_db(self)
 
     def load(self, record_id: str) -> Record | None:
         if record_id not in self._suspect:

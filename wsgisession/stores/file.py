@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import errno
 import fcntl
 import logging
 import os
@@ -32,8 +33,8 @@ import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from ..errors import LockLostError, LockTimeoutError, StoreError
-from . import _file_folder, _file_io
+from ..errors import LockLostError, LockTimeoutError, StoreError, StoreMisconfigured
+from . import _file_folder, _file_io, _simple_checks
 from ._file_format import NOTHING, Corrupt, Lease, Stored, decode, encode, holds
 from ._file_io import TEMP_PREFIX, Foreign, PlantedLink
 from .base import RECORD_ID_PATTERN, Change, CorruptRecord, Record
@@ -41,6 +42,7 @@ from .base import RECORD_ID_PATTERN, Change, CorruptRecord, Record
 if TYPE_CHECKING:
     from types import TracebackType
 
+    from ..checks import CheckResult
     from ..settings import Settings
 
 logger = logging.getLogger("wsgisession")
@@ -54,6 +56,8 @@ LOCK_PREFIX = ".wsgisession-lock-"
 LOCK_STRIPES = 64
 #: Seconds after which a leftover temporary file (:data:`TEMP_PREFIX`, a crashed writer) is removed.
 STALE_TEMP_AGE = 3600.0
+#: What a failed file operation says when the folder is no longer usable (a misconfiguration).
+_NOT_OURS = (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOENT, errno.ENOTDIR)
 #: First and longest pause (seconds) between two tries of a waiting ``acquire``; jittered.
 LOCK_RETRY_FIRST = 0.002
 LOCK_RETRY_MAX = 0.05
@@ -80,6 +84,15 @@ class FileStore:
     def from_settings(cls, settings: Settings) -> FileStore:
         """A store in ``SESSION_FILE_PATH``; ConfigurationError unless only this process's user can write there."""
         return cls(_file_folder.private_folder(settings.file_path))
+
+    def check(self) -> list[CheckResult]:
+        """The folder (checked at start) takes a new file, and its lock files open."""
+        return _simple_checks.file(self)
+
+    def check_locks(self) -> None:
+        """Open (making them if missing) and close every lock file; OSError or Foreign if one cannot be."""
+        for lock in self._locks:
+            os.close(_file_io.open_lock(lock))
 
     def load(self, record_id: str) -> Record | None:
         path = self._path(record_id, "load")
@@ -282,6 +295,10 @@ class _Errors:
             raise StoreError("file", self.operation, detail) from exc
         if isinstance(exc, OSError):
             detail = f"{exc.strerror or type(exc).__name__} (folder {self.folder!r})"
+            if exc.errno in _NOT_OURS:  # the folder went away or became read-only: no retry mends that
+                raise StoreMisconfigured("file", self.operation, detail, setting="SESSION_FILE_PATH",
+                                         server=self.folder, problem="cannot write the folder",
+                                         fix=_file_folder.FIX) from exc
             raise StoreError("file", self.operation, detail) from exc
         return False
 

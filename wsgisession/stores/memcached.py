@@ -42,6 +42,7 @@ from pymemcache.client.base import PooledClient  # type: ignore[import-untyped]
 from pymemcache.exceptions import MemcacheError  # type: ignore[import-untyped]
 
 from ..errors import ConfigurationError, LockLostError, LockTimeoutError, SettingProblem, StoreError
+from . import _simple_checks
 from ._errors import StoreErrors
 from ._memcached_values import (
     DROP,
@@ -60,6 +61,7 @@ from ._memcached_values import exptime as exptime
 from .base import CorruptRecord, Record, Tombstone
 
 if TYPE_CHECKING:
+    from ..checks import CheckResult
     from ..settings import Settings
     from .base import Change
 
@@ -119,6 +121,10 @@ class MemcachedStore:
                 "SESSION_REDIS_PREFIX", "at most 180 printable ASCII characters, no spaces (a memcached key)",
                 repr(settings.redis_prefix))])
         return cls(client_from_url(settings.cache_url), settings.redis_prefix)
+
+    def check(self) -> list[CheckResult]:
+        """The server answers and takes a key under the prefix."""
+        return _simple_checks.memcached(self)
 
     def key(self, record_id: str) -> str:
         """The memcached key of ``record_id``'s record (and tombstone)."""
@@ -284,4 +290,4 @@ class MemcachedStore:
 
 
 # pymemcache's and the socket's messages name the failure (and at most a key), never a value.
-_errors = functools.partial(StoreErrors, "memcached", (MemcacheError, OSError))
+_errors = functools.partial(StoreErrors, "memcached", (MemcacheError, OSError), None)

@@ -15,11 +15,15 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import replace
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import parse_qsl, urlsplit
 
 from ..errors import ConfigurationError, LockLostError, LockTimeoutError, SettingProblem
+from . import _simple_checks
 from .base import Change, Record, Tombstone
+
+if TYPE_CHECKING:
+    from ..checks import CheckResult
 
 #: Expired records are swept after this many saves.
 SWEEP_EVERY = 1000
@@ -76,6 +80,10 @@ class MemoryStore:
     def from_url(cls, url: str) -> MemoryStore:
         """The store ``memory://`` or ``memory://?max_entries=N`` asks for; ConfigurationError otherwise."""
         return cls(max_entries_of(url))
+
+    def check(self) -> list[CheckResult]:
+        """Nothing to connect to: one result saying where the sessions live."""
+        return _simple_checks.memory(self)
 
     def load(self, record_id: str) -> Record | None:
         return self._records.get(record_id)

@@ -45,13 +45,14 @@ import redis
 from redis.exceptions import ClusterError, RedisClusterException, TryAgainError
 
 from ..errors import ConfigurationError, LockLostError, LockTimeoutError, SettingProblem
-from . import _redis_scripts
+from . import _redis_checks, _redis_diagnosis, _redis_scripts
 from ._errors import StoreErrors
 from ._redis_users import INDEX_MARGIN, UserIndex, user_digest
 from .base import Change, CorruptRecord, Record, Tombstone
 from .redis_client import ClientOptions, RedisClient, client_from_url
 
 if TYPE_CHECKING:
+    from ..checks import CheckResult
     from ..settings import Settings
 
 
@@ -87,9 +88,14 @@ class RedisStore:
     #: Every key is written with a TTL (:class:`~.base.ExpiresByItself`).
     expires_by_itself = True
 
-    def __init__(self, client: RedisClient, prefix: str = "session") -> None:
+    def __init__(self, client: RedisClient, prefix: str = "session", *, setting: str = "SESSION_REDIS_URL",
+                 server: str | None = None) -> None:
         self.client = client
         self.prefix = prefix
+        #: The setting a misconfiguration (a wrong password, an ACL) is blamed on.
+        self.setting = setting
+        self.diagnosis = _redis_diagnosis.diagnosis(client, setting, server)
+        self._errors = functools.partial(StoreErrors, "redis", _CAUGHT, self.diagnosis)
         self._save_script = client.register_script(_redis_scripts.SAVE)
         self._touch_script = client.register_script(_redis_scripts.TOUCH)
         self._acquire_script = client.register_script(_redis_scripts.ACQUIRE)
@@ -107,12 +113,22 @@ class RedisStore:
         :class:`ConfigurationError`; a Cluster that cannot be reached to read its slot
         map, a :class:`StoreError` (other clients connect on first use).
         """
+        setting = "SESSION_CACHE_URL" if url else "SESSION_REDIS_URL"
         url = url or settings.redis_url
         if not url:
             raise ConfigurationError([SettingProblem("SESSION_REDIS_URL", "a Redis URL for the redis engine", "none")])
-        with _errors("connect"):
+        with StoreErrors("redis", _CAUGHT, _redis_diagnosis.diagnosis(None, setting, url), "connect"):
             client = client_from_url(url, ClientOptions.from_settings(settings))
-        return cls(client, settings.redis_prefix)
+        return cls(client, settings.redis_prefix, setting=setting, server=url)
+
+    def check(self) -> list[CheckResult]:
+        """Connect and authenticate, then check the version (7.0 or later), scripts, writes and Cluster slots."""
+        return _redis_checks.check(self)
+
+    def scripts(self) -> list[Any]:
+        """The store's registered Lua scripts (``redis.commands.core.Script``)."""
+        return [self._save_script, self._touch_script, self._acquire_script, self._release_script,
+                self._load_cached_script, self._store_record_script, self._bury_script]
 
     def key(self, record_id: str) -> str:
         """The Redis key of the hash that holds ``record_id``, hash-tagged with the record id."""
@@ -131,7 +147,7 @@ class RedisStore:
         return self._users.key(user_id)
 
     def load(self, record_id: str) -> Record | None:
-        with _errors("load"):
+        with self._errors("load"):
             try:
                 fields: dict[Any, Any] = self.client.hgetall(self.key(record_id))
             except UnicodeDecodeError:  # raised by the client (decode_responses); the connection is reset
@@ -148,7 +164,7 @@ class RedisStore:
         # lock) makes a Cluster answer TRYAGAIN for as long as the slot moves.
         keys = [key] if change.lock_token is None else [key, self.lock_key(record_id)]
         args = _script_args(change)
-        with _errors("save"):
+        with self._errors("save"):
             try:
                 written = self._save_script(keys=keys, args=args)
             except _SLOT_MOVING:
@@ -165,11 +181,11 @@ class RedisStore:
         self.retire(record_id)
 
     def retire(self, record_id: str) -> bool:
-        with _errors("delete"):
+        with self._errors("delete"):
             return bool(self.client.unlink(self.key(record_id)))
 
     def touch(self, record_id: str, expires_at: float) -> bool:
-        with _errors("touch"):
+        with self._errors("touch"):
             alive = self._touch_script(keys=[self.key(record_id)], args=[
                 repr(expires_at), _unix_ms(expires_at), _unix_ms(expires_at + INDEX_MARGIN)])
             self._users.add_if_due(record_id, alive)
@@ -186,7 +202,7 @@ class RedisStore:
         keys = [self.key(record_id), self.lock_key(record_id)]
         args: list[str | int] = [token, _duration_ms(lease)]
         while True:
-            with _errors("lock"):
+            with self._errors("lock"):
                 try:
                     outcome = self._acquire_script(keys=keys, args=args)
                 except _SLOT_MOVING:  # the lock is not there yet: a moving slot answers TRYAGAIN
@@ -205,11 +221,11 @@ class RedisStore:
             pause = min(pause * 2, LOCK_RETRY_MAX)
 
     def release(self, record_id: str, token: str) -> None:
-        with _errors("release the lock"):
+        with self._errors("release the lock"):
             self._release_script(keys=[self.lock_key(record_id)], args=[token])
 
     def load_cached(self, record_id: str) -> Record | Literal[Tombstone.GONE] | None:
-        with _errors("load"):
+        with self._errors("load"):
             try:
                 found = self._load_cached_script(keys=[self.key(record_id), self.tombstone_key(record_id)])
             except UnicodeDecodeError:
@@ -224,21 +240,21 @@ class RedisStore:
         args: list[str | int] = [record.version, record.meta, repr(record.expires_at), _unix_ms(record.expires_at)]
         for key, value in record.data.items():
             args += (DATA_FIELD_PREFIX + key, value)
-        with _errors("cache the session"):
+        with self._errors("cache the session"):
             self._store_record_script(keys=[self.key(record_id), self.tombstone_key(record_id)], args=args)
 
     def bury(self, record_id: str, ttl: float) -> None:
-        with _errors("bury the session"):
+        with self._errors("bury the session"):
             self._bury_script(keys=[self.key(record_id), self.tombstone_key(record_id)], args=[_duration_ms(ttl)])
 
     def user_sessions(self, user_id: str) -> list[str]:
         """The record ids of the user's live sessions, sorted; see :class:`~._redis_users.UserIndex`."""
-        with _errors("list the user's sessions"):
+        with self._errors("list the user's sessions"):
             return self._users.sessions(user_id)
 
     def delete_user_sessions(self, user_id: str, except_record_id: str | None = None) -> int:
         """Delete the user's sessions but ``except_record_id`` (their locks run out by themselves)."""
-        with _errors("delete the user's sessions"):
+        with self._errors("delete the user's sessions"):
             return self._users.delete_sessions(user_id, except_record_id)
 
 
@@ -297,4 +313,4 @@ def _record(fields: dict[Any, Any]) -> Record:
 # redis-py's messages name the server and the failure, never the values sent (nor a
 # password). The client stays usable: a Sentinel or Cluster client finds the new master
 # on a later command.
-_errors = functools.partial(StoreErrors, "redis", (redis.RedisError, RedisClusterException))
+_CAUGHT = (redis.RedisError, RedisClusterException)

@@ -36,9 +36,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.engine.interfaces import DBAPICursor
 from sqlalchemy.exc import SQLAlchemyError, StatementError
 
+from ..checks import CheckResult
 from ..errors import LockTimeoutError, StoreError
 from ..settings import Settings
-from . import _sql_engine, _sql_locks, _sql_saves, _sql_statements, _sql_table, _sql_users
+from . import _sql_checks, _sql_diagnosis, _sql_engine, _sql_locks, _sql_saves, _sql_statements, _sql_table, _sql_users
 from ._sql_engine import Database
 from .base import Change, CorruptRecord, Record
 
@@ -54,9 +55,12 @@ class SqlStore:
     :class:`StoreError` whose message holds neither SQL parameters nor the URL's password.
     """
 
-    def __init__(self, url: str, table: str = "wsgisession") -> None:
+    def __init__(self, url: str, table: str = "wsgisession", *, auto_create: bool = True) -> None:
         self.url = _sql_engine.parse_url(url)
         self.table = _sql_table.session_table(table, sa.MetaData())
+        #: Whether first use creates a missing table; if not, a missing table is a StoreMisconfigured.
+        self.auto_create = auto_create
+        self._diagnosis = _sql_diagnosis.diagnosis(self.url)
         self._database: Database | None = None
         self._pid = 0
         self._lock = threading.Lock()
@@ -174,7 +178,7 @@ class SqlStore:
                     if len(keys) < batch_size:
                         break
         except SQLAlchemyError as exc:
-            raise StoreError("db", "clear expired sessions", self._describe(exc)) from exc
+            raise self._failure("clear expired sessions", exc) from exc
         return total
 
     def create_table(self) -> bool:
@@ -189,10 +193,18 @@ class SqlStore:
             engine = _sql_engine.create_engine(self.url)
             return _sql_table.create(engine, self.table)
         except (SQLAlchemyError, OSError) as exc:  # OSError: a SQLite file that cannot be made
-            raise StoreError("db", "create the table", self._describe(exc)) from exc
+            raise self._failure("create the table", exc) from exc
         finally:
             if engine is not None:
                 engine.dispose()
+
+    def check(self) -> list[CheckResult]:
+        """Connect, find the table with the session columns, and write a row in a rolled-back transaction.
+
+        A missing table fails the check even where first use would create it: a typo in
+        ``SESSION_DB_TABLE`` would otherwise go unseen. Uses connections of its own.
+        """
+        return _sql_checks.check(self)
 
     def create_table_sql(self) -> str:
         """The ``CREATE TABLE`` and ``CREATE INDEX`` statements :meth:`create_table` runs; touches no database.
@@ -219,12 +231,12 @@ class SqlStore:
         try:
             database = self._ready()
         except (SQLAlchemyError, OSError) as exc:  # OSError: a SQLite file that cannot be made
-            raise StoreError("db", operation, self._describe(exc)) from exc
+            raise self._failure(operation, exc) from exc
         try:
             with _sql_statements.cursor(database.engine) as cursor:
                 yield cursor, database
         except (database.error, SQLAlchemyError) as exc:
-            raise StoreError("db", operation, self._describe(exc)) from exc
+            raise self._failure(operation, exc) from exc
 
     def _ready(self) -> Database:
         """The engine and its statements, made with the table on first use; a forked worker gets fresh connections."""
@@ -233,13 +245,17 @@ class SqlStore:
             return database
         with self._lock:
             if self._database is None:
-                self._database = _sql_engine.open_database(self.url, self.table)
+                self._database = _sql_engine.open_database(self.url, self.table, create=self.auto_create)
             elif self._pid != os.getpid():
                 # Connections opened before a fork belong to the parent (SQLAlchemy "pooling
                 # and multiprocessing"): drop them from this process's pool without closing them.
                 self._database.engine.dispose(close=False)
             self._pid = os.getpid()
             return self._database
+
+    def _failure(self, operation: str, exc: Exception) -> StoreError:
+        """The StoreError (a StoreMisconfigured for a wrong password, database, table or grant) to raise for ``exc``."""
+        return self._diagnosis.failure("db", operation, exc, self._describe(exc))
 
     def _describe(self, exc: Exception) -> str:
         """The driver's error class and first line: SQLAlchemy's own text lists the parameters."""
