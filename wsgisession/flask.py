@@ -159,21 +159,7 @@ class Session:
         app.wsgi_app = middleware  # type: ignore[method-assign]
         app.session_interface = WSGISessionInterface(middleware)
         app.register_error_handler(StoreError, store_unavailable)
-        app.after_request(_save_after_streaming)
         app.extensions[EXTENSION_KEY] = middleware
-
-
-def _save_after_streaming(response: Response) -> Response:
-    """A streamed body may use a session its view never touched: save it when the body is closed.
-
-    The middleware saves such late changes only for a session used before the response
-    started; this covers ``stream_with_context`` bodies that use it first.
-    """
-    current = request.environ.get(ENVIRON_KEY)  # not flask.session: that would mark it accessed
-    if response.is_streamed and isinstance(current, FlaskSession) and not current.accessed:
-        status = response.status_code
-        response.call_on_close(lambda: _commit.commit_late(current, status))
-    return response
 
 
 def store_unavailable(error: StoreError) -> Response:
