@@ -3,7 +3,8 @@
 Three kinds of trouble are told apart, so an operator can tell an attack from a bug
 from an outage:
 
-* a bad signature (a forged or tampered cookie): logger ``wsgisession.security``;
+* a bad signature (a forged or tampered cookie), or several cookies of the session's
+  name in one request (cookie tossing): logger ``wsgisession.security``;
 * data that cannot be decoded (a corrupted store entry): logger ``wsgisession``;
 * a store failure (server down, disk full): logger ``wsgisession``, level ERROR.
 
@@ -31,6 +32,8 @@ class EventCounts:
     bad_signatures: int
     undecodable: int
     store_failures: int
+    #: Requests that sent several cookies of the session's name (see ``Events.several_cookies``).
+    several_cookies: int = 0
 
 
 class BurstLog:
@@ -69,6 +72,7 @@ class Events:
         self._bad_signature = BurstLog("wsgisession.security", logging.WARNING, clock)
         self._undecodable = BurstLog("wsgisession", logging.WARNING, clock)
         self._store_failure = BurstLog("wsgisession", logging.ERROR, clock)
+        self._several_cookies = BurstLog("wsgisession.security", logging.WARNING, clock)
 
     def bad_signature(self, what: str) -> None:
         """A cookie whose signature does not check out; ``what`` names it (never its value)."""
@@ -82,6 +86,14 @@ class Events:
         """A store failure (the exception's message names the store and the operation)."""
         self._store_failure.emit(str(error))
 
+    def several_cookies(self, count: int, used: int) -> None:
+        """A request sent ``count`` cookies of the session's name; ``used``: the one whose session is used
+        (counted from 1), or 0 for none."""
+        outcome = f"the session of value {used} is used" if used else "none loaded; no cookie is deleted"
+        self._several_cookies.emit(f"{count} cookies named as the session cookie in one request (set by another site"
+                                   f" of the domain?); {outcome}")
+
     def counts(self) -> EventCounts:
         """A snapshot of the counters."""
-        return EventCounts(self._bad_signature.count, self._undecodable.count, self._store_failure.count)
+        return EventCounts(self._bad_signature.count, self._undecodable.count, self._store_failure.count,
+                           self._several_cookies.count)
