@@ -266,10 +266,14 @@ class Session(MutableMapping[str, Any]):
         """Record whose session this is, so :meth:`delete_user_sessions` can end all of them.
 
         Kept beside the data (not as a key); stores with a per-user index (Redis, SQL,
-        memory) add the session to the user's index when it is saved.
+        memory) add the session to the user's index when it is saved. ValueError for an
+        id no store can write (a lone surrogate).
         """
+        user = str(user_id)
+        if not user.isascii() and _changes.unencodable(user) is not None:
+            raise ValueError("set_user: the user id holds a lone surrogate, which no store can encode as UTF-8")
         self._load()
-        self._user_id, self._user_changed = str(user_id), True
+        self._user_id, self._user_changed = user, True
         self.modified = True
 
     @property
