@@ -75,7 +75,7 @@ def steps(middleware: SessionMiddleware, cookie: str) -> list[tuple[str, Callabl
     signer = backend.signer  # type: ignore[attr-defined]
     set_cookie = cookies.set_cookie_header(settings, value, 1209600, time.time() + 1209600)
     return [
-        ("read the Cookie header", lambda: cookies.read_session_cookie(cookie, settings.cookie_name)),
+        ("read the Cookie header", lambda: cookies.read_session_cookies(cookie, settings.cookie_name)),
         ("check the signature (HMAC-SHA256)", lambda: signer.unsign(value)),
         ("record id (SHA-256 of the key)", lambda: _lifecycle.record_id(key)),
         ("load the record (memory store)", lambda: store.load(record_id)),

@@ -1,4 +1,4 @@
-"""The only module that reads the Cookie header or writes Set-Cookie (through werkzeug).
+"""The only module that reads the Cookie header (by werkzeug's rules) or writes Set-Cookie (through werkzeug).
 
 Both run on every request that touches the session, so each has a fast path for the
 common case that gives exactly what werkzeug gives (a test compares them on generated
@@ -64,10 +64,12 @@ def read_session_cookie(header: str | None, name: str) -> str | None:
 def read_session_cookies(header: str | None, name: str) -> tuple[str, ...]:
     """The values of the cookies named ``name`` in a Cookie header, in order, at most MAX_SESSION_COOKIES.
 
-    Exactly what werkzeug's ``parse_cookie(header).getlist(name)`` begins with, in time
-    linear in the header's length whatever it holds. Browsers send the cookie with the
-    most specific path first (RFC 6265, section 5.4); another site of the same domain can
-    add cookies of the same name ("cookie tossing"), so the caller decides which to trust.
+    Exactly what werkzeug's ``werkzeug.sansio.http.parse_cookie(header).getlist(name)``
+    begins with (bytes that are not UTF-8 read as U+FFFD), in time linear in the header's
+    length whatever it holds (werkzeug's own pattern backtracks on some headers). Browsers
+    send the cookie with the most specific path first (RFC 6265, section 5.4); another site
+    of the same domain can add cookies of the same name ("cookie tossing"), so the caller
+    decides which to trust.
     """
     if not header or name not in header:
         return ()
