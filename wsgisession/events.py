@@ -86,10 +86,10 @@ class Events:
         """A store failure (the exception's message names the store and the operation)."""
         self._store_failure.emit(str(error))
 
-    def several_cookies(self, count: int, used: int) -> None:
-        """A request sent ``count`` cookies of the session's name; ``used``: the one whose session is used
-        (counted from 1), or 0 for none."""
-        outcome = f"the session of value {used} is used" if used else "none loaded; no cookie is deleted"
+    def several_cookies(self, count: int, loaded: int) -> None:
+        """A request sent ``count`` cookies of the session's name; ``loaded``: the first whose session
+        loaded (counted from 1), or 0 for none. Never their values."""
+        outcome = f"value {loaded} loaded" if loaded else "none loaded; no cookie is deleted"
         self._several_cookies.emit(f"{count} cookies named as the session cookie in one request (set by another site"
                                    f" of the domain?); {outcome}")
 
