@@ -80,13 +80,14 @@ class Session(MutableMapping[str, Any]):
             return self._data
         now = self._ctx.clock()
         values = cookies.read_session_cookies(self._cookie_header, self._ctx.settings.cookie_name)
-        # Of several values, only the one whose session is used may be deleted (by a flush).
-        self._had_cookie = len(values) == 1
         self._lock, self._degraded = None, False
         if len(values) == 1:
+            self._had_cookie = True
             loaded = self._fetch(values[0], now) if values[0] else Rejected.MISSING
         else:
             loaded = self._fetch_first(values, now) if values else Rejected.MISSING
+            # Of several values, only one that loaded (ours, then) may be deleted, by a flush.
+            self._had_cookie = isinstance(loaded, Loaded)
         if isinstance(loaded, Loaded):
             if loaded.lock_token:
                 self._lock = (loaded.key, loaded.lock_token)
@@ -101,7 +102,6 @@ class Session(MutableMapping[str, Any]):
                     self._dirty = set()
                     self._key_is_new, self._retired_key = False, None
                     self._reusable_cookie = loaded.reusable_cookie
-                    self._had_cookie = True
                     return data
         self._start_empty(now)
         return self._data  # type: ignore[return-value]  # set by _start_empty
