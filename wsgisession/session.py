@@ -86,7 +86,7 @@ class Session(MutableMapping[str, Any]):
             loaded = self._fetch(values[0], now) if values[0] else Rejected.MISSING
         else:
             loaded = self._fetch_first(values, now) if values else Rejected.MISSING
-            # Of several values, only one that loaded (ours, then) may be deleted, by a flush.
+            # Of several values only one that loaded (so ours) may be deleted: not for another one being bad.
             self._had_cookie = isinstance(loaded, Loaded)
         if isinstance(loaded, Loaded):
             if loaded.lock_token:
