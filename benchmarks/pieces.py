@@ -7,7 +7,12 @@ it back on the in-process (``memory://``) engine, each run by ``timeit`` on its 
 ``--repeat`` runs, µs per call), next to the whole request through the middleware. The sum
 of the steps is not the whole: the rest is the glue between them (calls, attribute reads).
 
-``--redis`` adds a second table on the local Redis (``WSGISESSION_TEST_REDIS_URL``): a raw
+A second table reads a hostile Cookie header (``sessionid=`` + spaces + ``x"``, the
+hardening issue's) of 1, 8 and 64 KB with wsgisession's parser and with werkzeug's
+``parse_cookie``, whose pattern backtracks on it in time quadratic in its length (werkzeug
+is timed once per size, best of ``--repeat``, and not at 64 KB: about a minute).
+
+``--redis`` adds a third table on the local Redis (``WSGISESSION_TEST_REDIS_URL``): a raw
 socket ``GET``, redis-py's ``GET``, the store's ``load`` and ``save`` and requests through
 the middleware, interleaved (median of ``--repeat`` rounds), to split a Redis request's time
 into round trips, client and middleware.
@@ -16,6 +21,7 @@ into round trips, client and middleware.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import socket
 import statistics
@@ -25,6 +31,8 @@ import timeit
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
+
+from werkzeug.sansio.http import parse_cookie
 
 from wsgisession import SessionMiddleware, _changes, _lifecycle, cookies, get_session
 from wsgisession._headers import add_session_headers
@@ -67,7 +75,7 @@ def steps(middleware: SessionMiddleware, cookie: str) -> list[tuple[str, Callabl
     signer = backend.signer  # type: ignore[attr-defined]
     set_cookie = cookies.set_cookie_header(settings, value, 1209600, time.time() + 1209600)
     return [
-        ("read the Cookie header", lambda: cookies.read_session_cookie(cookie, settings.cookie_name)),
+        ("read the Cookie header", lambda: cookies.read_session_cookies(cookie, settings.cookie_name)),
         ("check the signature (HMAC-SHA256)", lambda: signer.unsign(value)),
         ("record id (SHA-256 of the key)", lambda: _lifecycle.record_id(key)),
         ("load the record (memory store)", lambda: store.load(record_id)),
@@ -93,6 +101,17 @@ def requests(middleware: SessionMiddleware, cookie: str) -> list[tuple[str, Call
         ("untouched request (bare app in the middleware)", lambda: bare(dict(environ), start_response)),
         ("whole write request (read, +1, save, Set-Cookie)", lambda: middleware(dict(environ), start_response)),
     ]
+
+
+def hostile_header_rows(repeat: int) -> list[tuple[str, float, float | None]]:
+    """(size, µs to read the session cookie with wsgisession, µs with werkzeug or None) per size."""
+    rows = []
+    for kilobytes, with_werkzeug in ((1, True), (8, True), (64, False)):
+        header = "sessionid=" + " " * (kilobytes * 1024 - 12) + 'x"'
+        ours = best(functools.partial(cookies.read_session_cookies, header, "sessionid"), repeat, 200)
+        theirs = best(functools.partial(parse_cookie, header), repeat, 1) if with_werkzeug else None
+        rows.append((f"{kilobytes} KB", ours, theirs))
+    return rows
 
 
 def redis_rows(repeat: int, number: int) -> list[tuple[str, float]]:
@@ -210,6 +229,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"| **sum of the steps** | **{sum(micros for _, micros in rows):.2f}** |")
     for name, micros in whole:
         print(f"| {name} | {micros:.2f} |")
+    print()
+    print('| a hostile Cookie header: `sessionid=` + spaces + `x"` | wsgisession µs | werkzeug parse_cookie µs |')
+    print("|---|---|---|")
+    for size, ours, theirs in hostile_header_rows(args.repeat):
+        print(f"| {size} | {ours:.1f} | {'not run' if theirs is None else f'{theirs:,.0f}'} |")
     if args.redis:
         print()
         print("| a Redis request, in parts (interleaved) | µs per call |")

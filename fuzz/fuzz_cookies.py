@@ -15,13 +15,14 @@ check stops the run with a traceback; at the end libFuzzer prints ``Done N runs 
 
 Each input is one mode byte, then a Cookie header as WSGI hands it over (bytes read as latin-1):
 
-- ``cookies.read_session_cookie``, ``SessionIdSigner.unsign`` and the ``signed_cookies`` back
-  end's ``load`` on the header and on the value it carries: no exception, and nothing loads
+- ``cookies.read_session_cookies``, ``SessionIdSigner.unsign`` and the ``signed_cookies`` back
+  end's ``load`` on the header and on the values it carries: no exception, and nothing loads
   unless it is one of the two cookies this process issued;
 - a whole middleware request (the ``cache`` engine in memory, werkzeug's LintMiddleware
   around it) with that header, read-only or writing: a 200, an empty session unless the header
   carries one of the two real sessions' exact cookie (bytes 0x7E and 0x7F in the input are
-  replaced by them), and a written session gets a fresh key that the header never held;
+  replaced by them; of several session cookies, the first that loads wins), and a written
+  session gets a fresh key that the header never held;
 - authentic values: the input signed with the right key, as a ``signed_cookies`` payload and
   as a session id, so the decoding behind the signature is fuzzed too.
 
@@ -62,7 +63,7 @@ with atheris.instrument_imports(include=["wsgisession", "werkzeug", "itsdangerou
     from wsgisession._lifecycle import looks_like_key
     from wsgisession.backends import Loaded, Rejected
     from wsgisession.backends.signed_cookies import SALT, SignedCookieBackend, SigningCodec
-    from wsgisession.cookies import read_session_cookie
+    from wsgisession.cookies import read_session_cookies
     from wsgisession.signing import SessionIdSigner
 
 SECRET = "fuzz-secret-key-0123456789abcdef"
@@ -152,10 +153,10 @@ def respelled(carried: str | None, cookie: str) -> bool:
 
 
 def check_values(header: str) -> None:
-    """The parser and both signature checks, on the header and on the value it carries."""
-    carried = read_session_cookie(header, NAME)
-    assert carried is None or isinstance(carried, str)
-    for value in {header, carried or ""}:
+    """The parser and both signature checks, on the header and on the values it carries."""
+    carried = read_session_cookies(header, NAME)
+    assert isinstance(carried, tuple) and all(isinstance(value, str) for value in carried)
+    for value in {header, *carried}:
         key = key_of(value)
         real = [cookie for cookie in COOKIES.values() if value == cookie or respelled(value, cookie)]
         assert key is None or real, f"unsign accepted a value it never issued: {value!r}"
@@ -164,16 +165,26 @@ def check_values(header: str) -> None:
         assert isinstance(loaded, Rejected) or issued, f"a signed cookie never issued loaded: {value!r}"
 
 
+def carried_sessions(header: str) -> tuple[str | None, list[str]]:
+    """Whose session the header must show, and whose it may show instead: of the session cookie's
+    values the first that loads wins, and a respelled signature may load (or not)."""
+    may: list[str] = []
+    for value in read_session_cookies(header, NAME):
+        exact = next((name for name, cookie in COOKIES.items() if value == cookie), None)
+        if exact is not None:
+            return (exact, []) if not may else (None, [*may, exact])
+        may += [name for name, cookie in COOKIES.items() if respelled(value, cookie)]
+    return None, may
+
+
 def check_request(header: str, write: bool) -> None:
     """A whole request: 200, the exact session carried or an empty one, a fresh key for a new session."""
-    carried = read_session_cookie(header, NAME)
-    owner = next((name for name, cookie in COOKIES.items() if carried == cookie), None)
-    similar = next((name for name, cookie in COOKIES.items() if respelled(carried, cookie)), None)
+    owner, similar = carried_sessions(header)
     if write and (owner or similar):
         return  # writing would change a real session on purpose
     status, seen, set_cookie = request("/set" if write else "/get", "x" if write else "", header)
     assert status.startswith("200"), status
-    allowed = [DATA[owner]] if owner else [{}] + ([DATA[similar]] if similar else [])
+    allowed = [DATA[owner]] if owner else [{}] + [DATA[name] for name in similar]
     if write:
         assert seen == {"mine": "x"} and set_cookie, (seen, set_cookie)
         key = key_of(set_cookie)

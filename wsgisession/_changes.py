@@ -22,11 +22,28 @@ NO_KEYS: frozenset[str] = frozenset()
 
 
 def serialize(dumps: Dumps, key: str, value: Any) -> str:
-    """``value`` serialized; SessionDataError naming ``key`` if it cannot be."""
+    """``value`` serialized; SessionDataError naming ``key`` if it cannot be, or if no store can
+    write the key or the text (a lone surrogate, which ``json.loads`` makes of client JSON)."""
     try:
-        return dumps(value)
+        text = dumps(value)
     except (TypeError, ValueError) as exc:
         raise SessionDataError(key, str(exc)) from exc
+    if not (text.isascii() and key.isascii()):  # O(1) on CPython: next to free on the hot path
+        for what, string in (("key", key), ("value", text)):
+            char = unencodable(string)
+            if char is not None:
+                raise SessionDataError(key, f"the {what} holds a lone surrogate (U+{ord(char):04X}), which no store"
+                                            " can encode as UTF-8")
+    return text
+
+
+def unencodable(text: str) -> str | None:
+    """The first character of ``text`` that UTF-8 cannot encode (a lone surrogate), or None."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return text[exc.start]
+    return None
 
 
 def serialize_all(dumps: Dumps, data: Mapping[str, Any]) -> dict[str, str]:

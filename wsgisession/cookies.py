@@ -1,17 +1,18 @@
-"""The only module that reads the Cookie header or writes Set-Cookie (through werkzeug).
+"""The only module that reads the Cookie header (by werkzeug's rules) or writes Set-Cookie (through werkzeug).
 
 Both run on every request that touches the session, so each has a fast path for the
 common case that gives exactly what werkzeug gives (a test compares them on generated
-headers): a plain ``name=value; …`` header, and a value that needs no quoting.
+headers): a plain ``name=value; …`` header, and a value that needs no quoting. The Cookie
+header is read by werkzeug's rules, but without its backtracking pattern (see ``_PAIR``).
 """
 
 from __future__ import annotations
 
 import functools
+import re
 import string
 
 from werkzeug.http import dump_cookie, http_date
-from werkzeug.sansio.http import parse_cookie
 
 from .errors import CookieTooLargeError
 from .settings import Settings
@@ -25,29 +26,98 @@ _UNQUOTED_CHARACTERS = (string.ascii_letters + string.digits + "_!#$%&'()*+-./:<
 _VALUE, _MAX_AGE, _EXPIRES_AT = "WSGISESSIONVALUE", 987654321, 4102444800.0
 
 
-def read_session_cookie(header: str | None, name: str) -> str | None:
-    """The session cookie's value from a Cookie header, or None if there is none.
+#: How many values of the session cookie are read (and tried) when the browser sends several.
+MAX_SESSION_COOKIES = 4
 
-    When the browser sends the name twice, the first value wins: browsers send the
-    cookie with the most specific path first (RFC 6265, section 5.4).
+# werkzeug's cookie pattern (werkzeug.sansio.http._cookie_re) with every quantifier possessive
+# (and runs of plain characters in a quoted value taken at once). No backtracking into a
+# quantifier of that pattern can turn a failed match into a different one (a shorter run
+# leaves a character the next part refuses), so the matches are the same; with it, blanks
+# between "=" and a character the value refuses cost time quadratic in their number
+# ("sessionid=" + 8000 spaces + 'x"': half a second per request).
+_PAIR = re.compile(
+    r"""
+    [ \t]*+
+    ([^ \t=";]++)
+    (?:[ \t]*+=[ \t]*+
+        (
+            "(?:[^\\"]++|\\.)*+"
+        |
+            [^ \t";]*+
+        )
+    )?
+    [ \t]*+
+    (?:;|\Z)
+    """,
+    flags=re.ASCII | re.VERBOSE,
+)
+# Backslash escapes inside a quoted value, as werkzeug undoes them (an octal byte, or the character).
+_ESCAPE = re.compile(rb"\\([0-3][0-7]{2}|.)")
+
+
+def read_session_cookie(header: str | None, name: str) -> str | None:
+    """The first value of the cookie ``name`` in a Cookie header (what werkzeug reads), or None."""
+    values = read_session_cookies(header, name)
+    return values[0] if values else None
+
+
+def read_session_cookies(header: str | None, name: str) -> tuple[str, ...]:
+    """The values of the cookies named ``name`` in a Cookie header, in order, at most MAX_SESSION_COOKIES.
+
+    Exactly what werkzeug's ``werkzeug.sansio.http.parse_cookie(header).getlist(name)``
+    begins with (bytes that are not UTF-8 read as U+FFFD), in time linear in the header's
+    length whatever it holds (werkzeug's own pattern backtracks on some headers). Browsers
+    send the cookie with the most specific path first (RFC 6265, section 5.4); another site
+    of the same domain can add cookies of the same name ("cookie tossing"), so the caller
+    decides which to trust.
     """
     if not header or name not in header:
-        return None
-    if header.isascii() and '"' not in header and "\\" not in header:
-        for pair in header.split(";"):
-            key, _, value = pair.partition("=")
-            if key.strip(" \t") == name:
-                value = value.strip(" \t")
-                if " " in value or "\t" in value:
-                    break  # werkzeug skips such a pair: let it read the whole header
-                return value
-        else:
-            return None
-    if not header.isascii():
+        return ()
+    if header.isascii():
+        if '"' not in header and "\\" not in header:  # the fast path: split at semicolons
+            first = None
+            for pair in header.split(";"):
+                if name in pair:
+                    key, _, value = pair.partition("=")
+                    if key.strip(" \t") == name:
+                        value = value.strip(" \t")
+                        if first is not None or " " in value or "\t" in value:
+                            break  # several values, or one werkzeug skips: the whole parser decides
+                        first = value
+            else:
+                return () if first is None else (first,)
+    else:
         # WSGI hands over the header's bytes as latin-1; werkzeug's WSGI-level parser
         # raises on bytes that are not UTF-8, so decode leniently here.
         header = header.encode("latin-1", "replace").decode("utf-8", "replace")
-    return parse_cookie(header).get(name)
+    return _parsed_values(header, name)
+
+
+def _parsed_values(header: str, name: str) -> tuple[str, ...]:
+    """werkzeug's parsing loop (``werkzeug.sansio.http.parse_cookie``), on the possessive pattern."""
+    values: list[str] = []
+    position, match = 0, _PAIR.match
+    while len(values) < MAX_SESSION_COOKIES:
+        found = match(header, position)
+        if found is None:  # skip to the next pair
+            position = header.find(";", position) + 1
+            if position == 0:
+                break
+            continue
+        position = found.end()
+        key, value = found.groups()
+        if key == name:
+            if value is None:
+                value = ""
+            elif value.startswith('"') and value.endswith('"'):
+                value = _ESCAPE.sub(_unescape, value[1:-1].encode()).decode(errors="replace")
+            values.append(value)
+    return tuple(values)
+
+
+def _unescape(escape: re.Match[bytes]) -> bytes:
+    text = escape.group(1)
+    return text if len(text) == 1 else int(text, 8).to_bytes(1, "big")
 
 
 def set_cookie_header(settings: Settings, value: str, max_age: int | None, expires: float | None) -> tuple[str, str]:

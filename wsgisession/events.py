@@ -3,7 +3,8 @@
 Three kinds of trouble are told apart, so an operator can tell an attack from a bug
 from an outage:
 
-* a bad signature (a forged or tampered cookie): logger ``wsgisession.security``;
+* a bad signature (a forged or tampered cookie), or several cookies of the session's
+  name in one request (cookie tossing): logger ``wsgisession.security``;
 * data that cannot be decoded (a corrupted store entry): logger ``wsgisession``;
 * a store failure (server down, disk full): logger ``wsgisession``, level ERROR;
 * a misconfigured store (:class:`~.errors.StoreMisconfigured`: a wrong password, no such
@@ -37,6 +38,8 @@ class EventCounts:
     store_failures: int
     #: Of the store failures, those that were a misconfiguration (:class:`~.errors.StoreMisconfigured`).
     misconfigurations: int = 0
+    #: Requests that sent several cookies of the session's name (see ``Events.several_cookies``).
+    several_cookies: int = 0
 
 
 class BurstLog:
@@ -76,6 +79,7 @@ class Events:
         self._undecodable = BurstLog("wsgisession", logging.WARNING, clock)
         self._store_failure = BurstLog("wsgisession", logging.ERROR, clock)
         self._misconfigured = _OnceLog()
+        self._several_cookies = BurstLog("wsgisession.security", logging.WARNING, clock)
 
     def bad_signature(self, what: str) -> None:
         """A cookie whose signature does not check out; ``what`` names it (never its value)."""
@@ -95,11 +99,19 @@ class Events:
         else:
             self._store_failure.emit(str(error))
 
+    def several_cookies(self, count: int, loaded: int) -> None:
+        """A request sent ``count`` cookies of the session's name; ``loaded``: the first whose session
+        loaded (counted from 1), or 0 for none. Never their values."""
+        outcome = f"value {loaded} loaded" if loaded else "none loaded; no cookie is deleted"
+        self._several_cookies.emit(f"{count} cookies named as the session cookie in one request (set by another site"
+                                   f" of the domain?); {outcome}")
+
     def counts(self) -> EventCounts:
         """A snapshot of the counters."""
         misconfigurations = self._misconfigured.count
         return EventCounts(self._bad_signature.count, self._undecodable.count,
-                           self._store_failure.count + misconfigurations, misconfigurations)
+                           self._store_failure.count + misconfigurations, misconfigurations,
+                           self._several_cookies.count)
 
 
 class _OnceLog:

@@ -79,10 +79,15 @@ class Session(MutableMapping[str, Any]):
         if self._data is not None:
             return self._data
         now = self._ctx.clock()
-        value = cookies.read_session_cookie(self._cookie_header, self._ctx.settings.cookie_name)
-        self._had_cookie = value is not None
+        values = cookies.read_session_cookies(self._cookie_header, self._ctx.settings.cookie_name)
         self._lock, self._degraded = None, False
-        loaded = self._fetch(value, now) if value else Rejected.MISSING
+        if len(values) == 1:
+            self._had_cookie = True
+            loaded = self._fetch(values[0], now) if values[0] else Rejected.MISSING
+        else:
+            loaded = self._fetch_first(values, now) if values else Rejected.MISSING
+            # Of several values only one that loaded (so ours) may be deleted: not for another one being bad.
+            self._had_cookie = isinstance(loaded, Loaded)
         if isinstance(loaded, Loaded):
             if loaded.lock_token:
                 self._lock = (loaded.key, loaded.lock_token)
@@ -100,6 +105,26 @@ class Session(MutableMapping[str, Any]):
                     return data
         self._start_empty(now)
         return self._data  # type: ignore[return-value]  # set by _start_empty
+
+    def _fetch_first(self, values: tuple[str, ...], now: float) -> Loaded | Rejected:
+        """Several cookies of the session's name: the first value that loads (logged once).
+
+        Another site of the domain can add cookies of this name that the browser sends
+        before ours ("cookie tossing"): reading only the first would lose the session and,
+        as its cookie is bad, delete the genuine one.
+        """
+        loaded: Loaded | Rejected = Rejected.MISSING
+        used = 0
+        for number, value in enumerate(values, 1):
+            if value:
+                loaded = self._fetch(value, now)
+                if isinstance(loaded, Loaded):
+                    used = number
+                    break
+                if self._degraded:
+                    break
+        self._ctx.events.several_cookies(len(values), used)
+        return loaded
 
     def _fetch(self, value: str, now: float) -> Loaded | Rejected:
         """Load through the back end; log and count what went wrong; apply SESSION_STORE_FAILURE."""
@@ -241,10 +266,14 @@ class Session(MutableMapping[str, Any]):
         """Record whose session this is, so :meth:`delete_user_sessions` can end all of them.
 
         Kept beside the data (not as a key); stores with a per-user index (Redis, SQL,
-        memory) add the session to the user's index when it is saved.
+        memory) add the session to the user's index when it is saved. ValueError for an
+        id no store can write (a lone surrogate).
         """
+        user = str(user_id)
+        if not user.isascii() and _changes.unencodable(user) is not None:
+            raise ValueError("set_user: the user id holds a lone surrogate, which no store can encode as UTF-8")
         self._load()
-        self._user_id, self._user_changed = str(user_id), True
+        self._user_id, self._user_changed = user, True
         self.modified = True
 
     @property

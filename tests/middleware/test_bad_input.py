@@ -58,11 +58,19 @@ def test_hostile_cookies_give_an_empty_new_session(make_client: MakeClient, engi
 
 
 def test_duplicated_cookie_never_shows_another_users_data(make_client: MakeClient) -> None:
-    alice, bob = make_client(), make_client()
-    alice.get("/set?who=alice")
-    bob.get("/set?who=bob")
-    mixed = f"sessionid=garbage; sessionid={bob.cookies['sessionid']}"
-    assert make_client().get("/get", extra_environ={"HTTP_COOKIE": mixed}).json == {}
+    """Only a session whose exact cookie the header carries shows (the first that loads: see
+    test_cookie_tossing.py); garbage beside it changes nothing, and sessions never mix."""
+    client = make_client()
+    client.get("/set?who=alice")
+    alice = client.cookies["sessionid"]
+    client.reset()
+    client.get("/set?who=bob")
+    bob = client.cookies["sessionid"]
+    for header, shown in [(f"sessionid=garbage; sessionid={bob}", {"who": "bob"}),
+                          (f"sessionid={alice}; sessionid={bob}", {"who": "alice"}),
+                          (f"sessionid={alice[:-1]}; sessionid={bob[:-1]}", {})]:
+        client.reset()
+        assert client.get("/get", extra_environ={"HTTP_COOKIE": header}).json == shown
 
 
 def test_other_cookies_are_left_alone(client: TestApp) -> None:

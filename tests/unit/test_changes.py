@@ -8,6 +8,7 @@ import pytest
 
 from wsgisession import SessionDataError
 from wsgisession._changes import after_save, changes, mutated, serialize_all
+from wsgisession.serializers import JSONSerializer
 
 dumps = json.dumps
 
@@ -37,3 +38,18 @@ def test_unserializable_values_name_their_key() -> None:
 def test_after_save_is_what_the_store_now_holds() -> None:
     assert after_save({"a": "1", "b": "2"}, {"b": "3"}, frozenset({"a"}), replaced=False) == {"b": "3"}
     assert after_save({"a": "1"}, {"c": "4"}, frozenset(), replaced=True) == {"c": "4"}
+
+
+@pytest.mark.parametrize("value", ["\ud800", ["ok", {"nested": "x\udfff"}], {"\udc80": 1}])
+def test_a_lone_surrogate_in_a_value_is_refused_naming_the_key_whatever_the_serializer(value: object) -> None:
+    """The JSON serializer keeps non-ASCII text as it is (so the surrogate reaches the store);
+    one that escapes it writes text every store can hold, and it goes through."""
+    with pytest.raises(SessionDataError, match=r"'profile'.*lone surrogate"):
+        serialize_all(JSONSerializer().dumps, {"ok": "fine", "profile": value})
+    assert serialize_all(json.dumps, {"profile": value})["profile"].isascii()
+
+
+def test_a_lone_surrogate_in_a_key_is_refused_and_other_text_is_kept() -> None:
+    with pytest.raises(SessionDataError, match="key holds a lone surrogate"):
+        changes(dumps, {"\ud800": 1}, {}, dirty={"\ud800"})
+    assert changes(dumps, {"café": "😀"}, {}, dirty={"café"})[0] == {"café": json.dumps("😀")}
