@@ -9,6 +9,7 @@ warning.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,6 +23,8 @@ pytestmark = pytest.mark.live
 
 #: The apps that let the exception out to the server (Bottle and Falcon answer 500 themselves).
 EXCEPTION_ESCAPES = ("pyramid", "bare")
+#: Seconds a save made when the body is closed may take to land after the client has the whole body.
+CLOSE_SAVE_WAIT = 3.0
 CELLS = [(framework, server) for server in SERVERS for framework in FRAMEWORKS]
 
 
@@ -36,6 +39,20 @@ def state(browser: requests.Session, served: Served) -> dict[str, Any]:
     response = browser.get(f"{served.url}/state", timeout=10)
     assert response.status_code == 200, log_tail(served)
     return response.json()  # type: ignore[no-any-return]
+
+
+def state_once_finished(browser: requests.Session, served: Served, key: str) -> dict[str, Any]:
+    """The session once ``key`` is "finished", or as it stands after :data:`CLOSE_SAVE_WAIT` seconds.
+
+    A change made while the body streams is saved when the server closes the body, which servers do
+    after sending its last byte (gunicorn sends the final chunk first): the next request can overtake it.
+    """
+    deadline = time.monotonic() + CLOSE_SAVE_WAIT
+    while True:
+        current = state(browser, served)
+        if current.get(key) == "finished" or time.monotonic() > deadline:
+            return current
+        time.sleep(0.05)
 
 
 def log_tail(served: Served) -> str:
@@ -74,7 +91,16 @@ def test_streamed_body_arrives_whole_and_its_late_change_is_saved(served: Served
     browser = logged_in(served)
     response = browser.get(f"{served.url}/stream", timeout=10)
     assert (response.status_code, response.content) == (200, b"".join(STREAM_CHUNKS)), log_tail(served)
-    assert state(browser, served)["stream"] == "finished", log_tail(served)
+    assert state_once_finished(browser, served, "stream")["stream"] == "finished", log_tail(served)
+
+
+def test_a_change_made_only_while_streaming_is_saved(served: Served) -> None:
+    """The app touches the session for the first time after the response started (SessionMiddleware's promise:
+    saved when the body is closed, for a browser that holds the session cookie)."""
+    browser = logged_in(served)
+    response = browser.get(f"{served.url}/stream-late", timeout=10)
+    assert (response.status_code, response.content) == (200, b"".join(STREAM_CHUNKS)), log_tail(served)
+    assert state_once_finished(browser, served, "late").get("late") == "finished", log_tail(served)
 
 
 def test_file_wrapper_response_arrives_whole_and_the_session_is_saved(served: Served) -> None:

@@ -7,6 +7,8 @@ Every app answers these routes, keeping what it does in the session:
 - ``GET /count``: adds one to ``count`` and answers it.
 - ``GET /stream``: sets ``stream`` to ``"started"``, answers :data:`~.common.STREAM_CHUNKS` from a
   generator, and sets ``stream`` to ``"finished"`` after the last chunk.
+- ``GET /stream-late``: the same body, touching the session only after the last chunk (``late``
+  becomes ``"finished"``).
 - ``GET /file``: adds one to ``files`` and answers the file ``FRAMEWORKS_PAYLOAD_FILE`` names through
   ``wsgi.file_wrapper``.
 - ``GET /boom``: sets ``boom`` and raises: the 500 must save nothing.

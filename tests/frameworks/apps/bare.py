@@ -41,6 +41,9 @@ def bare_app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterabl
         session["stream"] = "started"
         start_response("200 OK", [("Content-Type", "application/octet-stream")])
         return stream(session)
+    if route == ("GET", "/stream-late"):
+        start_response("200 OK", [("Content-Type", "application/octet-stream")])
+        return stream(session, "late")
     if route == ("GET", "/file"):
         session["files"] = session.get("files", 0) + 1
         start_response("200 OK", [("Content-Type", "application/octet-stream")])

@@ -26,10 +26,10 @@ def payload_path() -> str:
     return os.environ[PAYLOAD_VARIABLE]
 
 
-def stream(session: MutableMapping[str, Any]) -> Iterator[bytes]:
-    """The streamed body; the session changes after the last chunk, while the server is sending."""
+def stream(session: MutableMapping[str, Any], key: str = "stream") -> Iterator[bytes]:
+    """The streamed body; ``session[key]`` becomes "finished" after the last chunk, while the server sends."""
     yield from STREAM_CHUNKS
-    session["stream"] = "finished"
+    session[key] = "finished"
 
 
 def wrap(app: WSGIApplication) -> WSGIApplication:

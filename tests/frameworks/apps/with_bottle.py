@@ -42,6 +42,12 @@ def streamed() -> Any:
     return stream(session())
 
 
+@bottle_app.get("/stream-late")
+def streamed_late() -> Any:
+    bottle.response.content_type = "application/octet-stream"
+    return stream(session(), "late")
+
+
 @bottle_app.get("/file")
 def file() -> Any:
     session()["files"] = session().get("files", 0) + 1

@@ -38,6 +38,12 @@ class Stream:
         resp.stream = stream(session)
 
 
+class StreamLate:
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        resp.content_type = "application/octet-stream"
+        resp.stream = stream(get_session(req.env), "late")
+
+
 class File:
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         session = get_session(req.env)
@@ -60,6 +66,7 @@ class Logout:
 
 falcon_app = falcon.App()
 for path, resource in [("/state", State()), ("/login", Login()), ("/count", Count()), ("/stream", Stream()),
+                       ("/stream-late", StreamLate()),
                        ("/file", File()), ("/boom", Boom()), ("/logout", Logout())]:
     falcon_app.add_route(path, resource)
 

@@ -33,6 +33,10 @@ def streamed(request: Request) -> Response:
     return Response(app_iter=stream(request.session), content_type="application/octet-stream")
 
 
+def streamed_late(request: Request) -> Response:
+    return Response(app_iter=stream(request.session, "late"), content_type="application/octet-stream")
+
+
 def file(request: Request) -> Response:
     request.session["files"] = request.session.get("files", 0) + 1
     return FileResponse(payload_path(), request=request, content_type="application/octet-stream")
@@ -53,7 +57,8 @@ def make_app() -> Any:
         config.set_session_factory(wsgisession.pyramid.session_factory)
         for name, view, method, renderer in [("state", state, ("GET", "HEAD"), "json"),
                                              ("login", login, "POST", None), ("count", count, "GET", None),
-                                             ("stream", streamed, "GET", None), ("file", file, "GET", None),
+                                             ("stream", streamed, "GET", None),
+                                             ("stream-late", streamed_late, "GET", None), ("file", file, "GET", None),
                                              ("boom", boom, "GET", None), ("logout", logout, "POST", None)]:
             config.add_route(name, f"/{name}")
             config.add_view(view, route_name=name, request_method=method, renderer=renderer)
