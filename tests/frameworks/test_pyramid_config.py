@@ -12,6 +12,7 @@ from pyramid.response import Response
 from webtest import TestApp
 
 import wsgisession.pyramid
+from tests.private_redis import PrivateRedis
 from wsgisession import ConfigurationError, MiddlewareMissingError, SessionMiddleware
 from wsgisession._pyramid_settings import from_pyramid_settings, ini_name, settings_key
 
@@ -118,3 +119,14 @@ def test_importing_wsgisession_does_not_import_pyramid() -> None:
     code = "import sys, wsgisession; print('pyramid' in sys.modules, 'zope.interface' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.split() == ["False", "False"]
+
+
+def test_a_store_that_is_down_answers_503(private_redis: PrivateRedis) -> None:
+    """StoreError from request.session, left to the middleware: 503, and the browser keeps its cookie."""
+    app = app_from({"SECRET_KEY": SECRET, "SESSION_ENGINE": "redis", "SESSION_REDIS_URL": private_redis.url})
+    assert app.get("/").text == "1"
+    private_redis.stop()
+    response = app.get("/", status=503)
+    assert "Set-Cookie" not in response.headers
+    private_redis.start()
+    assert app.get("/").text == "2"
