@@ -130,3 +130,10 @@ def test_a_store_that_is_down_answers_503(private_redis: PrivateRedis) -> None:
     assert "Set-Cookie" not in response.headers
     private_redis.start()
     assert app.get("/").text == "2"
+
+
+def test_without_pyramid_the_import_error_says_what_to_install() -> None:
+    code = ("import sys; sys.modules['pyramid'] = sys.modules['pyramid.interfaces'] = None\n"
+            "try:\n    import wsgisession.pyramid\nexcept ImportError as exc:\n    print(exc)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "pip install 'wsgi-session[pyramid]'" in result.stdout
