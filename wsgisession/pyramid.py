@@ -56,38 +56,42 @@ class PyramidSession(MutableMapping[str, Any]):
     (``set_expiry``, ``set_user``, ...) are on :attr:`wsgisession`.
     """
 
-    __slots__ = ("wsgisession",)
+    __slots__ = ("_session",)
 
     def __init__(self, session: Session) -> None:
-        #: The wsgisession Session underneath (``cycle_key``, ``set_expiry``, ``set_user``, ...).
-        self.wsgisession = session
+        self._session = session
+
+    @property
+    def wsgisession(self) -> Session:
+        """The wsgisession Session underneath (``set_expiry``, ``set_user``, ``session_key``, ...)."""
+        return self._session
 
     # --- ISession attributes -------------------------------------------------------------
 
     @property
     def created(self) -> float:
         """When the session began, in seconds since the epoch (kept by ``cycle_key``, reset by ``invalidate``)."""
-        return self.wsgisession.created_at
+        return self._session.created_at
 
     @property
     def new(self) -> bool:
         """True while the session has no key: the browser brought no valid one, or it was invalidated."""
-        return self.wsgisession.session_key is None
+        return self._session.session_key is None
 
     def invalidate(self) -> None:
         """Log out: the data goes from the store now, the cookie from the browser with this response.
 
         Values set afterwards start a new session under a new key.
         """
-        self.wsgisession.flush()
+        self._session.flush()
 
     def changed(self) -> None:
         """Mark the session changed, so it is saved (a value changed in place is also caught without it)."""
-        self.wsgisession.modified = True
+        self._session.modified = True
 
     def cycle_key(self) -> None:
         """Keep the data under a new key and delete the old one: call it at login (session fixation)."""
-        self.wsgisession.cycle_key()
+        self._session.cycle_key()
 
     # --- flash messages --------------------------------------------------------------------
 
@@ -96,16 +100,16 @@ class PyramidSession(MutableMapping[str, Any]):
         messages = self.peek_flash(queue)
         if allow_duplicate or msg not in messages:
             messages.append(msg)
-            self.wsgisession[FLASH_PREFIX + queue] = messages
+            self._session[FLASH_PREFIX + queue] = messages
 
     def pop_flash(self, queue: str = "") -> list[Any]:
         """The messages of ``queue``, which is then emptied."""
-        messages = self.wsgisession.pop(FLASH_PREFIX + queue, [])
+        messages = self._session.pop(FLASH_PREFIX + queue, [])
         return list(messages) if isinstance(messages, list) else []
 
     def peek_flash(self, queue: str = "") -> list[Any]:
         """The messages of ``queue`` (a copy), left in place."""
-        messages = self.wsgisession.get(FLASH_PREFIX + queue)
+        messages = self._session.get(FLASH_PREFIX + queue)
         return list(messages) if isinstance(messages, list) else []
 
     # --- CSRF tokens (Pyramid's default LegacySessionCSRFStoragePolicy calls these) ---------
@@ -113,53 +117,53 @@ class PyramidSession(MutableMapping[str, Any]):
     def new_csrf_token(self) -> str:
         """A new random token (256 bits, URL-safe), kept in the session and returned."""
         token = secrets.token_urlsafe(32)
-        self.wsgisession[CSRF_KEY] = token
+        self._session[CSRF_KEY] = token
         return token
 
     def get_csrf_token(self) -> str:
         """The session's token, made by :meth:`new_csrf_token` on first use."""
-        token = self.wsgisession.get(CSRF_KEY)
+        token = self._session.get(CSRF_KEY)
         return token if isinstance(token, str) and token else self.new_csrf_token()
 
     # --- the dict API ----------------------------------------------------------------------
 
     def __getitem__(self, key: str) -> Any:
-        return self.wsgisession[key]
+        return self._session[key]
 
     def __setitem__(self, key: str, value: Any) -> None:
-        self.wsgisession[key] = value
+        self._session[key] = value
 
     def __delitem__(self, key: str) -> None:
-        del self.wsgisession[key]
+        del self._session[key]
 
     def __contains__(self, key: object) -> bool:
-        return key in self.wsgisession
+        return key in self._session
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self.wsgisession)
+        return iter(self._session)
 
     def __len__(self) -> int:
-        return len(self.wsgisession)
+        return len(self._session)
 
     def __repr__(self) -> str:
-        return f"<PyramidSession over {self.wsgisession!r}>"
+        return f"<PyramidSession over {self._session!r}>"
 
     def get(self, key: str, default: Any = None) -> Any:
-        return self.wsgisession.get(key, default)
+        return self._session.get(key, default)
 
     _MISSING: Any = object()
 
     def pop(self, key: str, default: Any = _MISSING) -> Any:
         if default is self._MISSING:
-            return self.wsgisession.pop(key)
-        return self.wsgisession.pop(key, default)
+            return self._session.pop(key)
+        return self._session.pop(key, default)
 
     def setdefault(self, key: str, default: Any = None) -> Any:
-        return self.wsgisession.setdefault(key, default)
+        return self._session.setdefault(key, default)
 
     def clear(self) -> None:
         """Remove every value; the key stays (:meth:`invalidate` logs out)."""
-        self.wsgisession.clear()
+        self._session.clear()
 
 
 classImplements(PyramidSession, ISession)

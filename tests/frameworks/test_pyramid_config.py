@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pyramid.config import Configurator
@@ -13,7 +14,7 @@ from webtest import TestApp
 
 import wsgisession.pyramid
 from tests.private_redis import PrivateRedis
-from wsgisession import ConfigurationError, MiddlewareMissingError, SessionMiddleware
+from wsgisession import ConfigurationError, MiddlewareMissingError, SessionMiddleware, get_session
 from wsgisession._pyramid_settings import from_pyramid_settings, ini_name, settings_key
 
 SECRET = "pyramid-config-test-secret-0123456789"
@@ -137,3 +138,18 @@ def test_without_pyramid_the_import_error_says_what_to_install() -> None:
             "try:\n    import wsgisession.pyramid\nexcept ImportError as exc:\n    print(exc)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "pip install 'wsgi-session[pyramid]'" in result.stdout
+
+
+def test_the_wsgisession_session_is_underneath(tmp_path: Path) -> None:
+    def view(request: Any) -> Response:
+        request.session.wsgisession.set_expiry(0)
+        request.session["a"] = 1
+        return Response(str(request.session.wsgisession is get_session(request.environ)))
+
+    config = Configurator(settings={"SECRET_KEY": SECRET, "SESSION_ENGINE": "file", "SESSION_FILE_PATH": str(tmp_path)})
+    config.include("wsgisession.pyramid")
+    config.add_route("home", "/")
+    config.add_view(view, route_name="home")
+    response = TestApp(wsgisession.pyramid.make_wsgi_app(config)).get("/")
+    assert response.text == "True"
+    assert "Max-Age" not in response.headers["Set-Cookie"], "set_expiry(0): a browser-session cookie"
