@@ -1,7 +1,8 @@
 """Falcon (WSGI) with wsgisession: a JSON API keeping a counter and a shopping cart in the session.
 
-Run it from the repository root::
+Run it from the repository root, with a key (or ``WSGISESSION_DEMO=1`` for a throwaway one)::
 
+    export WSGISESSION_SECRET_KEY="$(python3 -c 'import secrets; print(secrets.token_urlsafe(48))')"
     gunicorn examples.falcon_app:app
 
 then call it, keeping the cookies::

@@ -1,7 +1,8 @@
 """Pyramid with wsgisession: ``request.session``, flash messages and CSRF-checked forms.
 
-Run it from the repository root::
+Run it from the repository root, with a key (or ``WSGISESSION_DEMO=1`` for a throwaway one)::
 
+    export WSGISESSION_SECRET_KEY="$(python3 -c 'import secrets; print(secrets.token_urlsafe(48))')"
     gunicorn examples.pyramid_app:app
 
 and open http://127.0.0.1:8000/. Sessions go where ``examples/settings.py`` says (a SQLite

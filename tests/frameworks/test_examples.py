@@ -17,6 +17,8 @@ import pytest
 from webtest import TestApp
 from werkzeug.middleware.lint import LintMiddleware
 
+from tests.conftest import SECRET
+
 pytestmark = pytest.mark.filterwarnings(
     "error::werkzeug.middleware.lint.WSGIWarning",
     "error::werkzeug.middleware.lint.HTTPWarning",
@@ -30,6 +32,7 @@ def examples(monkeypatch: pytest.MonkeyPatch) -> dict[str, ModuleType]:
     for name in [name for name in os.environ if name.startswith("WSGISESSION_")]:
         monkeypatch.delenv(name)
     monkeypatch.setenv("WSGISESSION_ENGINE", "signed_cookies")
+    monkeypatch.setenv("WSGISESSION_SECRET_KEY", SECRET)
     return {name: importlib.import_module(f"examples.{name}_app") for name in ("pyramid", "bottle", "falcon")}
 
 
