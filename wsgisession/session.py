@@ -223,6 +223,12 @@ class Session(MutableMapping[str, Any]):
         self._load()
         return self._key
 
+    @property
+    def created_at(self) -> float:
+        """When the session began, in seconds since the epoch; ``cycle_key`` keeps it, ``flush`` resets it."""
+        self._load()
+        return self._created_at
+
     def is_empty(self) -> bool:
         """True when the session has neither data nor a key."""
         data = self._load()

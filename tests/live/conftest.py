@@ -89,19 +89,20 @@ def gunicorn_command(app: str, port: int, workdir: Path, worker_class: str) -> l
     return command
 
 
-def wait_until_answering(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
-    """Return once gunicorn answers HTTP; fail with its log if it exits or takes too long."""
-    deadline = time.monotonic() + START_TIMEOUT
+def wait_until_answering(process: subprocess.Popen[bytes], url: str, log: Path, name: str = "gunicorn",
+                         timeout: float = START_TIMEOUT) -> None:
+    """Return once the server (gunicorn by default) answers HTTP; fail with its log if it exits or takes too long."""
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            pytest.fail(f"gunicorn exited with status {process.returncode}:\n{log.read_text()}", pytrace=False)
+            pytest.fail(f"{name} exited with status {process.returncode}:\n{log.read_text()}", pytrace=False)
         try:
             requests.get(url, timeout=1)
             return
         except (requests.ConnectionError, requests.Timeout):  # not bound yet, or no worker booted yet
             time.sleep(0.1)
     stop(process)
-    pytest.fail(f"gunicorn did not answer at {url} within {START_TIMEOUT} s:\n{log.read_text()}", pytrace=False)
+    pytest.fail(f"{name} did not answer at {url} within {timeout} s:\n{log.read_text()}", pytrace=False)
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:

@@ -254,3 +254,15 @@ def test_setting_modified_by_hand_saves_as_in_django(context: SessionContext, st
     session.modified = True
     assert wants_to_save(session)
     assert cookie_from(commit(session, 200)) is not None
+
+
+def test_created_at_is_kept_by_saves_and_cycle_key_and_reset_by_flush(context: SessionContext, clock: Clock) -> None:
+    began = clock.now
+    cookie = saved_session(context, {"a": 1})
+    clock.now += 100
+    session = Session(context, cookie)
+    assert session.created_at == began
+    session.cycle_key()
+    assert session.created_at == began
+    session.flush()
+    assert session.created_at == clock.now
