@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from ._commit import commit, commit_late
+from ._deployment import SECURE_ON_HTTP, OnceWarning, ProcessCheck
 from ._headers import add_session_headers
 from ._pending import SessionContext
 from .engines import build_backend, build_serializer
@@ -50,6 +52,10 @@ class SessionMiddleware:
         self._save_every_request = self.settings.save_every_request
         self._context = SessionContext(self.settings, self.backend, build_serializer(self.settings), clock,
                                        self.events)
+        #: SESSION_COOKIE_SECURE = "auto": the context for plain HTTP and the one for HTTPS.
+        self._scheme_contexts = _scheme_contexts(self._context) if self.settings.cookie_secure == "auto" else None
+        self._secure_on_http = OnceWarning(SECURE_ON_HTTP) if self.settings.cookie_secure is True else None
+        self._process_check = ProcessCheck(self.settings)
 
     def user_sessions(self, user_id: str | int) -> list[str]:
         """Opaque ids of the user's live sessions (see ``Session.set_user``).
@@ -70,7 +76,12 @@ class SessionMiddleware:
         return self.events.counts()
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        session = Session(self._context, environ.get("HTTP_COOKIE"))
+        context = self._context
+        if self._scheme_contexts is not None:
+            context = self._scheme_contexts[environ.get("wsgi.url_scheme") == "https"]
+        if self._process_check.pending:
+            self._process_check.check(environ)
+        session = Session(context, environ.get("HTTP_COOKIE"))
         environ[ENVIRON_KEY] = session
         extra: list[tuple[str, str]] | None = None
         status_line: str | None = None
@@ -81,6 +92,8 @@ class SessionMiddleware:
                 extra = []  # set first: a failing commit is not retried by a second call
                 if session.accessed or self._save_every_request:
                     extra = commit(session, int(status[:3]))
+                    if self._secure_on_http is not None and self._secure_on_http.pending:
+                        _check_scheme(self._secure_on_http, environ, extra)
             write = start_response(status, add_session_headers(headers, extra) if extra else headers, exc_info)
             status_line = status
             return write
@@ -125,6 +138,18 @@ class _ClosingBody:
                 close()
         finally:
             self._on_close()
+
+
+def _scheme_contexts(context: SessionContext) -> tuple[SessionContext, SessionContext]:
+    """(plain HTTP, HTTPS) copies of ``context`` whose settings say whether the cookie is Secure."""
+    return (replace(context, settings=replace(context.settings, cookie_secure=False)),
+            replace(context, settings=replace(context.settings, cookie_secure=True)))
+
+
+def _check_scheme(warning: OnceWarning, environ: WSGIEnvironment, headers: list[tuple[str, str]]) -> None:
+    """Warn (once) when a Secure cookie goes out on a plain-HTTP request."""
+    if environ.get("wsgi.url_scheme") != "https" and any(name == "Set-Cookie" for name, _ in headers):
+        warning.emit()
 
 
 def _unavailable(start_response: StartResponse) -> list[bytes]:

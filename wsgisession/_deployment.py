@@ -1,0 +1,78 @@
+"""Warnings about how the app is served: checked once, at start-up or on the first request, never per request."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+from .settings import Settings
+
+logger = logging.getLogger("wsgisession")
+
+PER_PROCESS_CACHE = ('SESSION_ENGINE "cache" with SESSION_CACHE_URL "memory://" keeps sessions inside each worker'
+                     " process: with {workers}, a user is logged out whenever another worker answers; use a"
+                     " redis:// or memcached:// cache, or another engine")
+SECURE_ON_HTTP = ("a Secure session cookie was sent on a plain-HTTP request: browsers drop it, so no session"
+                  ' survives; serve over HTTPS, set SESSION_COOKIE_SECURE = "auto", or behind a proxy wrap the app'
+                  " in werkzeug's ProxyFix so that wsgi.url_scheme says https")
+
+
+def keeps_sessions_per_process(settings: Settings) -> bool:
+    """True for the ``cache`` engine on ``memory://``, which several worker processes do not share."""
+    return settings.engine == "cache" and settings.cache_url.lower().startswith("memory://")
+
+
+def worker_processes() -> int | None:
+    """The number of worker processes the server runs, where it says (uWSGI, or gunicorn's WEB_CONCURRENCY)."""
+    uwsgi: Any = sys.modules.get("uwsgi")  # only importable inside uWSGI
+    if uwsgi is not None and isinstance(getattr(uwsgi, "numproc", None), int):
+        return int(uwsgi.numproc)
+    concurrency = os.environ.get("WEB_CONCURRENCY", "")
+    if "gunicorn" in os.environ.get("SERVER_SOFTWARE", "") and concurrency.isdigit():
+        return int(concurrency)
+    return None
+
+
+class OnceWarning:
+    """A warning logged at most once per middleware; thread-safe."""
+
+    def __init__(self, message: str) -> None:
+        self._message = message
+        self._lock = threading.Lock()
+        self.pending = True
+
+    def emit(self, **details: Any) -> None:
+        with self._lock:
+            if not self.pending:
+                return
+            self.pending = False
+        logger.warning(self._message.format(**details))
+
+
+class ProcessCheck:
+    """Warns once when a per-process ``memory://`` cache serves several worker processes.
+
+    At start-up where the server tells the worker count (uWSGI, gunicorn with
+    WEB_CONCURRENCY); else on the first request whose ``wsgi.multiprocess`` is true
+    (gunicorn sets it when it runs several workers).
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self._warning = OnceWarning(PER_PROCESS_CACHE)
+        self.pending = keeps_sessions_per_process(settings)
+        if self.pending:
+            workers = worker_processes()
+            if workers is not None:
+                self.pending = False
+                if workers > 1:
+                    self._warning.emit(workers=f"{workers} workers")
+
+    def check(self, environ: Mapping[str, Any]) -> None:
+        """Look at the first request's ``wsgi.multiprocess`` (call only while :attr:`pending`)."""
+        self.pending = False
+        if environ.get("wsgi.multiprocess"):
+            self._warning.emit(workers="several worker processes (wsgi.multiprocess)")

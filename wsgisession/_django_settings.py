@@ -1,0 +1,137 @@
+"""A Django project's session settings, read as ours (and Flask-Session's keys refused with their equivalent).
+
+:func:`translate` runs before the settings table: it turns Django's engine and
+serializer paths into our names, ``CACHES``/``SESSION_CACHE_ALIAS`` into
+``SESSION_CACHE_URL`` and ``DATABASES`` into ``SESSION_DB_URL``, and reports what it
+cannot honour as :class:`SettingProblem` entries, so that they share one
+``ConfigurationError`` with every other problem. Django is never imported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ._django_backends import Refused, cache_url, database_url
+from .errors import SettingProblem
+
+_BACKENDS = "django.contrib.sessions.backends."
+#: Django's (and django-redis-sessions') SESSION_ENGINE paths -> our engine names.
+DJANGO_ENGINES = {_BACKENDS + name: name for name in ("db", "cache", "cached_db", "file", "signed_cookies")}
+DJANGO_ENGINES["redis_sessions.session"] = "redis"
+
+JSON_SERIALIZER = "django.contrib.sessions.serializers.JSONSerializer"
+PICKLE_SERIALIZER = "django.contrib.sessions.serializers.PickleSerializer"
+
+#: Keys a Django settings module carries that translate() consumes (so they are known keys).
+DJANGO_KEYS = ("CACHES", "DATABASES", "SESSION_CACHE_ALIAS")
+
+#: Flask-Session keys -> what to write instead.
+FLASK_SESSION_KEYS = {
+    "SESSION_TYPE": 'SESSION_ENGINE ("redis", "db" for sqlalchemy, "file" for filesystem, "cache" with'
+                    ' SESSION_CACHE_URL="memcached://host:port" for memcached)',
+    "SESSION_PERMANENT": "SESSION_EXPIRE_AT_BROWSER_CLOSE (its opposite: SESSION_PERMANENT=False is"
+                         " SESSION_EXPIRE_AT_BROWSER_CLOSE=True)",
+    "SESSION_USE_SIGNER": "nothing: every cookie is signed with SECRET_KEY (remove the key)",
+    "SESSION_KEY_PREFIX": "SESSION_REDIS_PREFIX",
+    "SESSION_REDIS": 'SESSION_REDIS_URL (a URL such as "redis://host:6379/0", not a client)',
+    "SESSION_FILE_DIR": "SESSION_FILE_PATH",
+    "SESSION_SQLALCHEMY": "SESSION_DB_URL (a URL, not an engine)",
+    "SESSION_SQLALCHEMY_TABLE": "SESSION_DB_TABLE",
+    "SESSION_MEMCACHED": 'SESSION_CACHE_URL="memcached://host:port" with SESSION_ENGINE="cache"',
+    "PERMANENT_SESSION_LIFETIME": "SESSION_COOKIE_AGE (seconds)",
+}
+
+#: django-redis-sessions keys that mean nothing here: accepted, with a note logged at start.
+IGNORED_KEYS = {
+    "SESSION_REDIS_RETRY_ON_TIMEOUT": "a failed connection is tried once more, always",
+    "SESSION_REDIS_JSON_ENCODING": "sessions are JSON in UTF-8, always",
+}
+
+
+_TOUCHED = frozenset(DJANGO_KEYS) | frozenset(FLASK_SESSION_KEYS) | frozenset(IGNORED_KEYS)
+
+
+@dataclass
+class Translation:
+    """What :func:`translate` made of a settings dict."""
+
+    #: The settings in our keys, ready for the table.
+    settings: dict[Any, Any]
+    problems: list[SettingProblem] = field(default_factory=list)
+    #: Keys accepted but ignored, with why; logged once at start.
+    notes: list[str] = field(default_factory=list)
+
+
+def translate(mapping: Mapping[Any, Any]) -> Translation:
+    """Read Django's (and django-redis-sessions') spellings as ours; refuse what cannot be honoured."""
+    result = Translation(dict(mapping))
+    settings = result.settings
+    if not any(isinstance(key, str) and key in _TOUCHED for key in settings) and not _django_path(settings):
+        return result  # the common case: our own keys only
+    _engine(settings)
+    _serializer(settings, result.problems)
+    _flask_session(settings, result.problems)
+    for key, why in IGNORED_KEYS.items():
+        if key in settings:
+            del settings[key]
+            result.notes.append(f"{key} ignored: {why}")
+    _sources(settings, result.problems)
+    return result
+
+
+def _django_path(settings: Mapping[Any, Any]) -> bool:
+    return any(isinstance(settings.get(key), str) and settings[key] in known for key, known in
+               (("SESSION_ENGINE", DJANGO_ENGINES), ("SESSION_SERIALIZER", (JSON_SERIALIZER, PICKLE_SERIALIZER))))
+
+
+def _engine(settings: dict[Any, Any]) -> None:
+    engine = settings.get("SESSION_ENGINE")
+    if isinstance(engine, str) and engine in DJANGO_ENGINES:
+        settings["SESSION_ENGINE"] = DJANGO_ENGINES[engine]
+
+
+def _serializer(settings: dict[Any, Any], problems: list[SettingProblem]) -> None:
+    serializer = settings.get("SESSION_SERIALIZER")
+    if not isinstance(serializer, str):
+        return
+    if serializer == JSON_SERIALIZER:
+        settings["SESSION_SERIALIZER"] = "json"
+    elif serializer == PICKLE_SERIALIZER:
+        del settings["SESSION_SERIALIZER"]
+        problems.append(SettingProblem("SESSION_SERIALIZER", '"json" (pickle runs any code whoever can write to the'
+                                       " session store puts there, so it is not offered)", repr(serializer)))
+    elif serializer.startswith("django."):
+        del settings["SESSION_SERIALIZER"]
+        problems.append(SettingProblem("SESSION_SERIALIZER", '"json", or a class of your own with dumps(value) -> str'
+                                       " and loads(str) (Django is never imported)", repr(serializer)))
+
+
+def _flask_session(settings: dict[Any, Any], problems: list[SettingProblem]) -> None:
+    for key, instead in FLASK_SESSION_KEYS.items():
+        if key in settings:
+            del settings[key]
+            problems.append(SettingProblem(key, f"no such key here (a Flask-Session setting): use {instead}",
+                                           "a value"))
+
+
+def _sources(settings: dict[Any, Any], problems: list[SettingProblem]) -> None:
+    """``CACHES``/``SESSION_CACHE_ALIAS`` and ``DATABASES`` -> our URLs, for the engines that use them.
+
+    An explicit ``SESSION_CACHE_URL``/``SESSION_DB_URL`` wins; for other engines the
+    Django keys are dropped (a Django settings module holds them for its own use).
+    """
+    caches, alias = settings.pop("CACHES", None), settings.pop("SESSION_CACHE_ALIAS", "default")
+    databases = settings.pop("DATABASES", None)
+    engine = settings.get("SESSION_ENGINE", "db")
+    if engine in ("cache", "cached_db") and caches is not None and "SESSION_CACHE_URL" not in settings:
+        try:
+            settings["SESSION_CACHE_URL"] = cache_url(caches, alias)
+        except Refused as refused:
+            problems.append(refused.problem)
+    if engine in ("db", "cached_db") and databases is not None and "SESSION_DB_URL" not in settings:
+        try:
+            settings["SESSION_DB_URL"] = database_url(databases)
+        except Refused as refused:
+            problems.append(refused.problem)
