@@ -85,8 +85,9 @@ def _redis(key: str, location: Any, options: Mapping[str, Any]) -> str:
         location = location[0]
     url = _one_location(key, location, "redis:// URL")
     parts = urlsplit(url)
-    if parts.scheme.lower() not in ("redis", "rediss", "unix"):
-        raise Refused(key, "LOCATION: a redis://, rediss:// or unix:// URL", repr(url))
+    if parts.scheme.lower() not in ("redis", "rediss"):
+        raise Refused(key, "LOCATION: a redis:// or rediss:// URL (a cache over a Unix socket is not offered)",
+                      repr(url))
     client = options.get("CLIENT_CLASS", "django_redis.client.DefaultClient")
     if client not in ("django_redis.client.DefaultClient", "django_redis.client.HerdClient"):
         raise Refused(key, 'no CLIENT_CLASS but the default (for Sentinels, use SESSION_ENGINE "redis" with'
@@ -97,9 +98,7 @@ def _redis(key: str, location: Any, options: Mapping[str, Any]) -> str:
     netloc, path, query = parts.netloc, parts.path, parts.query
     if isinstance(password, str) and password and "@" not in netloc:
         netloc = f":{quote(password, safe='')}@{netloc}"
-    if db is not None and parts.scheme.lower() == "unix" and "db=" not in query:
-        query = "&".join(filter(None, [query, urlencode({"db": db})]))
-    elif db is not None and path in ("", "/"):
+    if db is not None and path in ("", "/") and "db=" not in query:
         path = f"/{quote(str(db), safe='')}"
     return urlunsplit((parts.scheme, netloc, path, query, parts.fragment))
 

@@ -82,8 +82,9 @@ def translate(mapping: Mapping[Any, Any]) -> Translation:
 
 
 def _django_path(settings: Mapping[Any, Any]) -> bool:
-    return any(isinstance(settings.get(key), str) and settings[key] in known for key, known in
-               (("SESSION_ENGINE", DJANGO_ENGINES), ("SESSION_SERIALIZER", (JSON_SERIALIZER, PICKLE_SERIALIZER))))
+    engine, serializer = settings.get("SESSION_ENGINE"), settings.get("SESSION_SERIALIZER")
+    return (isinstance(engine, str) and engine in DJANGO_ENGINES) or (
+        isinstance(serializer, str) and serializer.startswith("django."))
 
 
 def _engine(settings: dict[Any, Any]) -> None:
