@@ -35,13 +35,18 @@ FLASK_SESSION_KEYS = {
                          " SESSION_EXPIRE_AT_BROWSER_CLOSE=True)",
     "SESSION_USE_SIGNER": "nothing: every cookie is signed with SECRET_KEY (remove the key)",
     "SESSION_KEY_PREFIX": "SESSION_REDIS_PREFIX",
-    "SESSION_REDIS": 'SESSION_REDIS_URL (a URL such as "redis://host:6379/0", not a client)',
+    "SESSION_REDIS": 'SESSION_REDIS_URL (a URL such as "redis://host:6379/0", not a client; a dict, as'
+                     " django-redis-sessions takes, is read)",
     "SESSION_FILE_DIR": "SESSION_FILE_PATH",
     "SESSION_SQLALCHEMY": "SESSION_DB_URL (a URL, not an engine)",
     "SESSION_SQLALCHEMY_TABLE": "SESSION_DB_TABLE",
     "SESSION_MEMCACHED": 'SESSION_CACHE_URL="memcached://host:port" with SESSION_ENGINE="cache"',
     "PERMANENT_SESSION_LIFETIME": "SESSION_COOKIE_AGE (seconds)",
 }
+
+#: django-redis-sessions keys spelled otherwise here.
+REDIS_SESSIONS_KEYS = ("SESSION_REDIS_UNIX_DOMAIN_SOCKET_PATH", "SESSION_REDIS_SENTINEL_LIST",
+                       "SESSION_REDIS_SENTINEL_MASTER_ALIAS")
 
 #: django-redis-sessions keys that mean nothing here: accepted, with a note logged at start.
 IGNORED_KEYS = {
@@ -50,7 +55,8 @@ IGNORED_KEYS = {
 }
 
 
-_TOUCHED = frozenset(DJANGO_KEYS) | frozenset(FLASK_SESSION_KEYS) | frozenset(IGNORED_KEYS)
+_TOUCHED = frozenset(DJANGO_KEYS) | frozenset(FLASK_SESSION_KEYS) | frozenset(IGNORED_KEYS) | frozenset(
+    REDIS_SESSIONS_KEYS)
 
 
 @dataclass
@@ -72,6 +78,7 @@ def translate(mapping: Mapping[Any, Any]) -> Translation:
         return result  # the common case: our own keys only
     _engine(settings)
     _serializer(settings, result.problems)
+    _redis_sessions(settings, result.problems)
     _flask_session(settings, result.problems)
     for key, why in IGNORED_KEYS.items():
         if key in settings:
@@ -107,6 +114,28 @@ def _serializer(settings: dict[Any, Any], problems: list[SettingProblem]) -> Non
         del settings["SESSION_SERIALIZER"]
         problems.append(SettingProblem("SESSION_SERIALIZER", '"json", or a class of your own with dumps(value) -> str'
                                        " and loads(str) (Django is never imported)", repr(serializer)))
+
+
+def _redis_sessions(settings: dict[Any, Any], problems: list[SettingProblem]) -> None:
+    """django-redis-sessions: the ``SESSION_REDIS`` dict and the flat keys we spell otherwise."""
+    block = settings.get("SESSION_REDIS")
+    if isinstance(block, Mapping):  # {"host": …, "port": …}: each entry is its flat SESSION_REDIS_<NAME> key
+        del settings["SESSION_REDIS"]
+        for name, value in block.items():
+            settings.setdefault(f"SESSION_REDIS_{str(name).upper()}", value)
+    socket = settings.pop("SESSION_REDIS_UNIX_DOMAIN_SOCKET_PATH", None)
+    if socket is not None:
+        db = settings.pop("SESSION_REDIS_DB", None)
+        settings.setdefault("SESSION_REDIS_URL", f"unix://{socket}" + (f"?db={db}" if db is not None else ""))
+    sentinels = settings.pop("SESSION_REDIS_SENTINEL_LIST", None)
+    if sentinels is not None:
+        try:
+            settings["SESSION_REDIS_SENTINELS"] = [f"{host}:{port}" for host, port in sentinels]
+        except (TypeError, ValueError):
+            problems.append(SettingProblem("SESSION_REDIS_SENTINEL_LIST", "a list of (host, port) pairs",
+                                           f"a {type(sentinels).__name__}"))
+    if "SESSION_REDIS_SENTINEL_MASTER_ALIAS" in settings:
+        settings["SESSION_REDIS_SENTINEL_MASTER"] = settings.pop("SESSION_REDIS_SENTINEL_MASTER_ALIAS")
 
 
 def _flask_session(settings: dict[Any, Any], problems: list[SettingProblem]) -> None:

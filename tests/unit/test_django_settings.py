@@ -212,6 +212,17 @@ def test_a_whole_django_session_block_works_unchanged() -> None:
         "cached_db", "redis://127.0.0.1:6379", "sqlite:////srv/db.sqlite3")
 
 
+@pytest.mark.parametrize(("keys", "url"), [
+    ({"SESSION_REDIS": {"host": "r", "port": 6380, "db": 2, "password": "pw", "prefix": "s"}}, "redis://:pw@r:6380/2"),
+    ({"SESSION_REDIS": {"unix_domain_socket_path": "/run/redis.sock", "db": 1}}, "unix:///run/redis.sock?db=1"),
+    ({"SESSION_REDIS_SENTINEL_LIST": [("s1", 26379), ("s2", 26379)], "SESSION_REDIS_SENTINEL_MASTER_ALIAS": "m"},
+     "redis+sentinel://s1:26379,s2:26379/m/0"),
+])
+def test_django_redis_sessions_settings_are_read(keys: dict[str, Any], url: str) -> None:
+    settings = settings_of(SESSION_ENGINE="redis_sessions.session", **keys)
+    assert (settings.engine, settings.redis_url) == ("redis", url)
+
+
 def test_ignored_django_redis_sessions_keys_are_noted_at_start(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING, logger="wsgisession"):
         settings_of(SESSION_REDIS_RETRY_ON_TIMEOUT=True)
