@@ -62,7 +62,7 @@ def commit_late(session: Session, status: int | None) -> None:
     is saved for a server error, as at the commit point. Releases a lock still held.
     """
     try:
-        if session._saved_cookie is not None:
+        if session._data is not None and session._saved_cookie is not None:
             session._saved_cookie = None
             logger.warning("session.save() after the response started: its cookie could not be sent")
         if status is None or status >= 500:

@@ -54,7 +54,7 @@ class OnceWarning:
 
 
 class ProcessCheck:
-    """Warns once when a per-process ``memory://`` cache serves several worker processes.
+    """Warns once (per worker process) when a per-process ``memory://`` cache serves several of them.
 
     At start-up where the server tells the worker count (uWSGI, gunicorn with
     WEB_CONCURRENCY); else on the first request whose ``wsgi.multiprocess`` is true

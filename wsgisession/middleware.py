@@ -56,6 +56,20 @@ class SessionMiddleware:
         self._scheme_contexts = _scheme_contexts(self._context) if self.settings.cookie_secure == "auto" else None
         self._secure_on_http = OnceWarning(SECURE_ON_HTTP) if self.settings.cookie_secure is True else None
         self._process_check = ProcessCheck(self.settings)
+        #: What some settings need to look at per request (None, the common case: nothing).
+        self._per_request: Callable[[WSGIEnvironment], SessionContext] | None = None
+        if self._scheme_contexts is not None or self._process_check.pending:
+            self._per_request = self._context_for
+
+    def _context_for(self, environ: WSGIEnvironment) -> SessionContext:
+        """The context of this request: SESSION_COOKIE_SECURE = "auto", and the first request's process check."""
+        if self._process_check.pending:
+            self._process_check.check(environ)
+            if self._scheme_contexts is None:
+                self._per_request = None
+        if self._scheme_contexts is None:
+            return self._context
+        return self._scheme_contexts[environ.get("wsgi.url_scheme") == "https"]
 
     def user_sessions(self, user_id: str | int) -> list[str]:
         """Opaque ids of the user's live sessions (see ``Session.set_user``).
@@ -76,12 +90,8 @@ class SessionMiddleware:
         return self.events.counts()
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        context = self._context
-        if self._scheme_contexts is not None:
-            context = self._scheme_contexts[environ.get("wsgi.url_scheme") == "https"]
-        if self._process_check.pending:
-            self._process_check.check(environ)
-        session = Session(context, environ.get("HTTP_COOKIE"))
+        session = Session(self._context if self._per_request is None else self._per_request(environ),
+                          environ.get("HTTP_COOKIE"))
         environ[ENVIRON_KEY] = session
         extra: list[tuple[str, str]] | None = None
         status_line: str | None = None

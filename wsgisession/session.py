@@ -63,7 +63,7 @@ class Session(MutableMapping[str, Any]):
     _user_changed: bool
     #: The store failed at load and SESSION_STORE_FAILURE is "anonymous": save nothing.
     _degraded: bool
-    #: The Set-Cookie header of a ``save()`` made during the request, for the commit point to send.
+    #: The Set-Cookie header of a ``save()`` made during the request, for the commit point to send (set on load).
     _saved_cookie: tuple[str, str] | None
 
     #: Django's names for the test cookie (:meth:`set_test_cookie`).
@@ -74,7 +74,6 @@ class Session(MutableMapping[str, Any]):
         self._ctx = context
         self._cookie_header = cookie_header
         self._data = None
-        self._saved_cookie = None
         #: True once the application read or wrote the session (the response then varies on Cookie).
         self.accessed = False
         #: True once the data changed; set it yourself after changing a value in place, as in Django.
@@ -104,7 +103,7 @@ class Session(MutableMapping[str, Any]):
                     self._user_id, self._user_changed = loaded.user_id, False
                     self._dirty = set()
                     self._key_is_new, self._retired_key = False, None
-                    self._reusable_cookie = loaded.reusable_cookie
+                    self._reusable_cookie, self._saved_cookie = loaded.reusable_cookie, None
                     return data
         self._start_empty(now)
         return self._data  # type: ignore[return-value]  # set by _start_empty
