@@ -277,3 +277,24 @@ def test_file_path_may_be_a_pathlib_path(tmp_path: Path) -> None:
     client.get("/set?a=1")
     assert client.get("/set").json["data"] == {"a": "1"}
     assert len([path for path in folder.iterdir() if path.name.startswith("wsgisession-")]) == 1
+
+
+@pytest.mark.parametrize("engine_id", ["redis"])
+def test_save_then_commit_writes_once(engine_settings: dict[str, Any]) -> None:
+    """After session.save() the commit point saves nothing more unless the session changed again."""
+    middleware = SessionMiddleware(django_app, engine_settings)
+    client = TestApp(middleware)
+    client.get("/set?a=1")
+    client.get("/set?a=2")  # the save script is loaded on the server by now
+    store_client = middleware.backend.store.client  # type: ignore[attr-defined]
+    sent: list[str] = []
+    original = store_client.execute_command
+
+    def counting(*args: Any, **options: Any) -> Any:
+        sent.append(str(args[0]).upper())
+        return original(*args, **options)
+
+    store_client.execute_command = counting
+    response = client.get("/save?a=3")
+    assert sent == ["HGETALL", "EVALSHA"] and len(session_cookies(response)) == 1
+    assert client.get("/set").json["data"] == {"a": "3"}
