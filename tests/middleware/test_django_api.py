@@ -62,9 +62,22 @@ def _act(session: Session, path: str, query: dict[str, str]) -> Seen:
         session.set_expiry(-timedelta(seconds=10))
     elif path == "/flush":
         session.flush()
+    elif path == "/pop":
+        session.pop(query["k"])
+    elif path.startswith("/check/"):  # a SessionTestsMixin check, run inside the request
+        seen["check"] = CHECKS[path.removeprefix("/check/")](session)
     seen["data"] = dict(session)
     seen["key"] = session.session_key
     return seen
+
+
+#: name -> a check run inside a request; what it returns goes back to the test.
+CHECKS: dict[str, Callable[[Session], Any]] = {}
+
+
+def check(function: Callable[[Session], Any]) -> Callable[[Session], Any]:
+    CHECKS[function.__name__] = function
+    return function
 
 
 def django_app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
@@ -109,8 +122,8 @@ def test_save_gives_a_key_inside_the_request_and_the_cookie_at_the_end(django_cl
         assert again.json["key"] == response.json["after"]
 
 
-def test_save_of_an_empty_session_keeps_it(django_client: TestApp) -> None:
-    """SessionMiddlewareTests.test_empty_session_saved: an empty session saved by the app gets a key and a cookie."""
+def test_save_of_an_empty_session_gives_it_a_key(django_client: TestApp) -> None:
+    """SessionTestsMixin.test_save on a new session: an empty session saved by the app gets a key and a cookie."""
     response = django_client.get("/save")
     assert response.json["after"] is not None and len(session_cookies(response)) == 1
     again = django_client.get("/set")
@@ -298,3 +311,171 @@ def test_save_then_commit_writes_once(engine_settings: dict[str, Any]) -> None:
     response = client.get("/save?a=3")
     assert sent == ["HGETALL", "EVALSHA"] and len(session_cookies(response)) == 1
     assert client.get("/set").json["data"] == {"a": "3"}
+
+
+def test_empty_session_saved(django_client: TestApp) -> None:
+    """SessionMiddlewareTests.test_empty_session_saved: emptied but keyed, it is saved and its cookie kept."""
+    django_client.get("/set?foo=bar")
+    response = django_client.get("/pop?k=foo")
+    assert response.json["data"] == {} and response.headers["Vary"] == "Cookie"
+    [header] = session_cookies(response)
+    assert cookie_attributes(header)[""] != "sessionid="  # not a deletion
+    assert django_client.get("/set").json["data"] == {}
+
+
+def test_session_delete_on_end_with_custom_domain_and_path(make_django_client: MakeDjangoClient) -> None:
+    """SessionMiddlewareTests.test_session_delete_on_end_with_custom_domain_and_path."""
+    client = make_django_client(SESSION_COOKIE_DOMAIN=".example.local", SESSION_COOKIE_PATH="/example/")
+    [set_header] = session_cookies(client.get("/set?a=1"))
+    cookie = cookie_attributes(set_header)[""]  # sent by hand: the client's jar keeps it for /example/ only
+    [header] = session_cookies(client.get("/flush", headers={"Cookie": cookie}))
+    attributes = cookie_attributes(header)
+    assert attributes["max-age"] == "0" and attributes["domain"] == "example.local"
+    assert attributes["path"] == "/example/"
+
+
+# --- SessionTestsMixin, inside a request ----------------------------------------------
+
+
+@check
+def new_session(session: Session) -> Any:
+    return [session.modified, session.accessed, session.get("cat"), session.session_key]
+
+
+def test_new_session_and_get_empty(django_client: TestApp) -> None:
+    """SessionTestsMixin.test_new_session, test_get_empty."""
+    assert django_client.get("/check/new_session").json["check"] == [False, False, None, None]
+
+
+@check
+def store_pop_setdefault_update(session: Session) -> Any:
+    session["cat"] = "dog"
+    seen = [session.modified, session.pop("cat"), session.pop("some key", "does not exist")]
+    with_default = session.pop("nothing", default="named")
+    try:
+        session.pop("nothing")
+        raised = False
+    except KeyError:
+        raised = True
+    seen += [with_default, raised, session.setdefault("foo", "bar"), session.setdefault("foo", "baz")]
+    session.update({"update key": 1})
+    return [*seen, session.get("update key"), session.has_key("foo"), sorted(session.keys()),
+            sorted(session.values(), key=str), sorted(session.items(), key=str)]
+
+
+def test_mapping_api(django_client: TestApp) -> None:
+    """SessionTestsMixin.test_store, test_pop, test_pop_default, test_pop_default_named_argument,
+    test_pop_no_default_keyerror_raised, test_setdefault, test_update, test_has_key, test_keys,
+    test_values, test_items."""
+    response = django_client.get("/check/store_pop_setdefault_update")
+    assert response.json["check"] == [True, "dog", "does not exist", "named", True, "bar", "bar", 1, True,
+                                      ["foo", "update key"], [1, "bar"], [["foo", "bar"], ["update key", 1]]]
+    assert django_client.get("/set").json["data"] == {"foo": "bar", "update key": 1}
+
+
+@check
+def read_flags(session: Session) -> Any:
+    session.modified = False
+    session.accessed = False
+    present = "x" in session
+    return [present, session.accessed, session.modified]
+
+
+def test_has_key_reads_without_modifying(django_client: TestApp) -> None:
+    """SessionTestsMixin.test_has_key (and test_keys/test_values flags): reading marks accessed, not modified."""
+    django_client.get("/set?x=1")
+    response = django_client.get("/check/read_flags")
+    assert response.json["check"] == [True, True, False] and session_cookies(response) == []
+
+
+@check
+def clear_it(session: Session) -> Any:
+    session.clear()
+    return [session.modified, session.accessed, dict(session)]
+
+
+def test_clear(django_client: TestApp) -> None:
+    """SessionTestsMixin.test_clear: the data goes, the session stays (its key is kept)."""
+    django_client.get("/set?x=1")
+    first = django_client.get("/set").json["key"]
+    response = django_client.get("/check/clear_it")
+    assert response.json["check"] == [True, True, {}]
+    assert django_client.get("/set").json["data"] == {}
+    if django_client.app.app.settings.engine != "signed_cookies":
+        assert response.json["key"] == first
+
+
+@check
+def cycle(session: Session) -> Any:
+    before = session.session_key
+    session.cycle_key()
+    return [before, session.session_key]
+
+
+def test_cycle(django_client: TestApp) -> None:
+    """SessionTestsMixin.test_cycle: the data stays under a new key; the old key is gone."""
+    [first] = session_cookies(django_client.get("/set?a=c&b=d"))
+    response = django_client.get("/check/cycle")
+    before, after = response.json["check"]
+    assert before != after and after is not None and len(session_cookies(response)) == 1
+    assert django_client.get("/set").json["data"] == {"a": "c", "b": "d"}
+    if django_client.app.app.settings.engine != "signed_cookies":  # a signed cookie cannot be revoked
+        old = TestApp(django_client.app).get("/set", headers={"Cookie": cookie_attributes(first)[""]})
+        assert old.json["data"] == {}
+
+
+def test_invalid_key(django_client: TestApp) -> None:
+    """SessionTestsMixin.test_invalid_key, test_session_key_empty_string_invalid, _too_short_invalid:
+    a made-up cookie gives an empty session, which a save gives a new key."""
+    for made_up in ("1", "", "a" * 43):
+        django_client.set_cookie("sessionid", made_up)
+        response = django_client.get("/save?cat=dog")
+        assert response.json["before"] is None and response.json["after"] not in (None, made_up)
+
+
+def test_session_load_does_not_create_record(django_client: TestApp) -> None:
+    """SessionTestsMixin.test_session_load_does_not_create_record: a read of an unknown session writes nothing."""
+    django_client.set_cookie("sessionid", "someunknownkey")
+    response = django_client.get("/set")
+    assert response.json["key"] is None
+    assert [cookie_attributes(header)[""] for header in session_cookies(response)] == ["sessionid="]  # dropped
+
+
+@check
+def key_is_read_only(session: Session) -> Any:
+    try:
+        session.session_key = "chosen"  # type: ignore[misc]
+    except AttributeError:
+        return True
+    return False
+
+
+def test_session_key_is_read_only(django_client: TestApp) -> None:
+    """SessionTestsMixin.test_session_key_is_read_only."""
+    assert django_client.get("/check/key_is_read_only").json["check"] is True
+
+
+@check
+def expiry(session: Session) -> Any:
+    seen = [session.get_expiry_age()]
+    session.set_expiry(0)
+    seen += [session.get_expiry_age(), session.get_expire_at_browser_close()]
+    session.set_expiry(10)
+    seen += [session.get_expiry_age(), session.get_expire_at_browser_close()]
+    session.set_expiry(timedelta(seconds=10))
+    seen.append(session.get_expiry_age())
+    session.set_expiry(None)
+    seen += [session.get_expiry_age(), session.get_expire_at_browser_close()]
+    session.set_expiry(-10)
+    seen.append(session.get_expiry_age())
+    session.set_expiry(None)
+    return seen
+
+
+def test_expiry_api(django_client: TestApp) -> None:
+    """SessionTestsMixin.test_default_expiry, test_custom_expiry_seconds, test_custom_expiry_timedelta,
+    test_custom_expiry_reset, test_get_expire_at_browser_close (negative values as Django computes them)."""
+    [default, zero, zero_closes, ten, ten_closes, delta, reset, reset_closes, negative] = django_client.get(
+        "/check/expiry").json["check"]
+    assert (default, zero, zero_closes, ten, ten_closes) == (1209600, 1209600, True, 10, False)
+    assert delta in (9, 10) and (reset, reset_closes, negative) == (1209600, False, -10)
