@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import logging
 import os
-import sys
 import threading
 from collections.abc import Mapping
 from typing import Any
@@ -28,8 +29,10 @@ def keeps_sessions_per_process(settings: Settings) -> bool:
 
 def worker_processes() -> int | None:
     """The number of worker processes the server runs, where it says (uWSGI, or gunicorn's WEB_CONCURRENCY)."""
-    uwsgi: Any = sys.modules.get("uwsgi")  # only importable inside uWSGI
-    if uwsgi is not None and isinstance(getattr(uwsgi, "numproc", None), int):
+    uwsgi: Any = None
+    with contextlib.suppress(ImportError):
+        uwsgi = importlib.import_module("uwsgi")  # only importable inside uWSGI
+    if isinstance(getattr(uwsgi, "numproc", None), int):
         return int(uwsgi.numproc)
     concurrency = os.environ.get("WEB_CONCURRENCY", "")
     if "gunicorn" in os.environ.get("SERVER_SOFTWARE", "") and concurrency.isdigit():
