@@ -45,9 +45,9 @@ def _commit(session: Session, status: int) -> list[Header]:
     if outcome.delete_cookie:
         headers.append(cookies.delete_cookie_header(session._ctx.settings))
     elif outcome.save or (not wants_save and not empty and status < 500 and due_for_touch(session, now)):
-        cookie = _write(session, now, touch=not outcome.save)
-        if cookie is not None or saved_cookie is not None:
-            headers.append(cookie or saved_cookie)  # type: ignore[arg-type]  # one of them is set
+        cookie = _write(session, now, touch=not outcome.save) or saved_cookie
+        if cookie is not None:
+            headers.append(cookie)
     elif saved_cookie is not None and status < 500:
         headers.append(saved_cookie)
     if outcome.vary:

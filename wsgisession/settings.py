@@ -16,6 +16,7 @@ from .errors import ConfigurationError, SettingProblem
 logger = logging.getLogger("wsgisession")
 
 
+#: Engines known by name; anything else must be a dotted path ("pkg.module.Class").
 @dataclass(frozen=True)
 class Settings:
     """Validated settings; build with :meth:`from_mapping`. Field docs give the dict keys."""
