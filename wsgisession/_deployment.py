@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import logging
-import os
+import sys
 import threading
 from collections.abc import Mapping
 from typing import Any
@@ -28,15 +28,30 @@ def keeps_sessions_per_process(settings: Settings) -> bool:
 
 
 def worker_processes() -> int | None:
-    """The number of worker processes the server runs, where it says (uWSGI, or gunicorn's WEB_CONCURRENCY)."""
+    """The number of worker processes the server runs, where it says (uWSGI and gunicorn), else None."""
     uwsgi: Any = None
     with contextlib.suppress(ImportError):
         uwsgi = importlib.import_module("uwsgi")  # only importable inside uWSGI
     if isinstance(getattr(uwsgi, "numproc", None), int):
         return int(uwsgi.numproc)
-    concurrency = os.environ.get("WEB_CONCURRENCY", "")
-    if "gunicorn" in os.environ.get("SERVER_SOFTWARE", "") and concurrency.isdigit():
-        return int(concurrency)
+    return _gunicorn_workers()
+
+
+def _gunicorn_workers() -> int | None:
+    """gunicorn's ``--workers``: from the ``cfg`` of the worker (or, with ``--preload``, the arbiter) loading the app.
+
+    gunicorn keeps no global that says it; the object that imports the app is on the
+    call stack, so the stack is walked, once, at start-up.
+    """
+    if "gunicorn" not in sys.modules:
+        return None
+    frame = sys._getframe(1)
+    while frame is not None:
+        owner = frame.f_locals.get("self")
+        workers = getattr(getattr(owner, "cfg", None), "workers", None)
+        if type(owner).__module__.startswith("gunicorn.") and isinstance(workers, int):
+            return workers
+        frame = frame.f_back  # type: ignore[assignment]  # None at the bottom of the stack
     return None
 
 
@@ -59,9 +74,9 @@ class OnceWarning:
 class ProcessCheck:
     """Warns once (per worker process) when a per-process ``memory://`` cache serves several of them.
 
-    At start-up where the server tells the worker count (uWSGI, gunicorn with
-    WEB_CONCURRENCY); else on the first request whose ``wsgi.multiprocess`` is true
-    (gunicorn sets it when it runs several workers).
+    At start-up where the server tells the worker count (uWSGI, gunicorn); else on the
+    first request whose ``wsgi.multiprocess`` is true (servers set it when they run
+    several processes).
     """
 
     def __init__(self, settings: Settings) -> None:

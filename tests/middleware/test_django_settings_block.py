@@ -105,13 +105,3 @@ def test_memory_cache_in_one_process_is_not_warned(caplog: pytest.LogCaptureFixt
         client.get("/", extra_environ={"wsgi.multiprocess": True})  # only the first request is looked at
     assert per_process_warnings(caplog) == []
 
-
-def test_memory_cache_warned_at_start_from_gunicorn_worker_count(caplog: pytest.LogCaptureFixture,
-                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    """gunicorn's worker count (WEB_CONCURRENCY, its default for --workers) is read when the middleware is built."""
-    monkeypatch.setenv("SERVER_SOFTWARE", "gunicorn/23.0.0")
-    monkeypatch.setenv("WEB_CONCURRENCY", "4")
-    with caplog.at_level(logging.WARNING, logger="wsgisession"):
-        SessionMiddleware(counter_app, MEMORY)
-    [line] = per_process_warnings(caplog)
-    assert "4 workers" in line
