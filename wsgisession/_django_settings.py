@@ -76,7 +76,7 @@ def translate(mapping: Mapping[Any, Any]) -> Translation:
     settings = result.settings
     if not any(isinstance(key, str) and key in _TOUCHED for key in settings) and not _django_path(settings):
         return result  # the common case: our own keys only
-    _engine(settings)
+    _engine(settings, result.problems)
     _serializer(settings, result.problems)
     _redis_sessions(settings, result.problems)
     _flask_session(settings, result.problems)
@@ -90,14 +90,19 @@ def translate(mapping: Mapping[Any, Any]) -> Translation:
 
 def _django_path(settings: Mapping[Any, Any]) -> bool:
     engine, serializer = settings.get("SESSION_ENGINE"), settings.get("SESSION_SERIALIZER")
-    return (isinstance(engine, str) and engine in DJANGO_ENGINES) or (
+    return (isinstance(engine, str) and engine.startswith(("django.", "redis_sessions."))) or (
         isinstance(serializer, str) and serializer.startswith("django."))
 
 
-def _engine(settings: dict[Any, Any]) -> None:
+def _engine(settings: dict[Any, Any], problems: list[SettingProblem]) -> None:
     engine = settings.get("SESSION_ENGINE")
     if isinstance(engine, str) and engine in DJANGO_ENGINES:
         settings["SESSION_ENGINE"] = DJANGO_ENGINES[engine]
+    elif isinstance(engine, str) and engine.startswith("django."):  # never imported as a custom store
+        del settings["SESSION_ENGINE"]
+        own = ", ".join(name for name in DJANGO_ENGINES if name.startswith("django."))
+        problems.append(SettingProblem("SESSION_ENGINE", f"one of Django's own session backends ({own}) or our"
+                                       " engine names (Django is never imported)", repr(engine)))
 
 
 def _serializer(settings: dict[Any, Any], problems: list[SettingProblem]) -> None:
@@ -155,9 +160,12 @@ def _sources(settings: dict[Any, Any], problems: list[SettingProblem]) -> None:
     caches, alias = settings.pop("CACHES", None), settings.pop("SESSION_CACHE_ALIAS", "default")
     databases = settings.pop("DATABASES", None)
     engine = settings.get("SESSION_ENGINE", "db")
-    if engine in ("cache", "cached_db") and caches is not None and "SESSION_CACHE_URL" not in settings:
+    if engine in ("cache", "cached_db") and "SESSION_CACHE_URL" not in settings:
         try:
-            settings["SESSION_CACHE_URL"] = cache_url(caches, alias)
+            if caches is not None:
+                settings["SESSION_CACHE_URL"] = cache_url(caches, alias)
+            elif alias != "default":  # Django's default CACHES has only "default"
+                cache_url({"default": {}}, alias)
         except Refused as refused:
             problems.append(refused.problem)
     if engine in ("db", "cached_db") and databases is not None and "SESSION_DB_URL" not in settings:

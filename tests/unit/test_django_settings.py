@@ -35,6 +35,16 @@ def test_django_engine_paths_are_our_engines(path: str, engine: str) -> None:
     assert settings_of(SESSION_ENGINE=path, **extra).engine == engine
 
 
+def test_other_django_engine_paths_are_refused_never_imported() -> None:
+    problem = problems_of(SESSION_ENGINE="django.contrib.sessions.backends.custom")["SESSION_ENGINE"]
+    assert "django.contrib.sessions.backends.cached_db" in problem and "'django.contrib.sessions.backends.custom'" \
+        in problem
+
+
+def test_a_cache_alias_without_caches_is_refused() -> None:
+    assert "CACHES" in problems_of(SESSION_ENGINE="cache", SESSION_CACHE_ALIAS="sessions")["SESSION_CACHE_ALIAS"]
+
+
 def test_json_serializer_is_json() -> None:
     assert settings_of(SESSION_SERIALIZER="django.contrib.sessions.serializers.JSONSerializer").serializer == "json"
 
