@@ -44,12 +44,15 @@ def _commit(session: Session, status: int) -> list[Header]:
     empty = session._key is None and not session._data  # Session.is_empty, without loading again
     outcome = _lifecycle.decide(accessed, wants_save, empty, session._had_cookie, status)  # positional: faster
     headers: list[Header] = []
+    saved_cookie, session._saved_cookie = session._saved_cookie, None  # from session.save() during the request
     if outcome.delete_cookie:
         headers.append(cookies.delete_cookie_header(session._ctx.settings))
     elif outcome.save or (not wants_save and not empty and status < 500 and due_for_touch(session, now)):
-        cookie = _write(session, now, touch=not outcome.save)
+        cookie = _write(session, now, touch=not outcome.save) or saved_cookie
         if cookie is not None:
             headers.append(cookie)
+    elif saved_cookie is not None and status < 500:
+        headers.append(saved_cookie)
     if outcome.vary:
         headers.append(VARY)
     return headers
@@ -68,6 +71,9 @@ def commit_late(session: Session, status: int | None, *, late_access: bool = Fal
     try:
         if late_access and not varies_on_cookie(headers or []):
             _warn_no_vary()
+        if session._data is not None and session._saved_cookie is not None:
+            session._saved_cookie = None
+            logger.warning("session.save() after the response started: its cookie could not be sent")
         if status is None or status >= 500:
             return
         if session._data is None or session._degraded or not _changed_since_commit(session) or session.is_empty():
@@ -108,6 +114,8 @@ def _write(session: Session, now: float, *, touch: bool) -> Header | None:
     """
     pending = pending_for(session, now)
     context = session._ctx
+    if pending.expires_at <= now:  # set_expiry(-n), a past deadline, SESSION_COOKIE_AGE = 0: Django's "expired"
+        return _end_expired(session, pending)
     try:
         value = context.backend.touch(pending) if touch else context.backend.save(pending)
     except StoreError as exc:
@@ -121,6 +129,36 @@ def _write(session: Session, now: float, *, touch: bool) -> Header | None:
     header = cookies.set_cookie_header(context.settings, value, max_age, None if max_age is None else now + max_age)
     session._saved(pending)
     return header
+
+
+def save_now(session: Session) -> None:
+    """``session.save()``: write the session now, so that it has a key inside the request.
+
+    The Set-Cookie header is kept for the commit point, which sends it (status < 500)
+    and saves again only what changed since.
+    """
+    session._load()
+    if session._degraded:  # SESSION_STORE_FAILURE = "anonymous": no save
+        return
+    header = _write(session, session._ctx.clock(), touch=False)
+    if header is not None:
+        session._saved_cookie = header
+
+
+def _end_expired(session: Session, pending: Pending) -> Header | None:
+    """A session that expires as it is saved: delete what the store holds and the browser's cookie."""
+    context = session._ctx
+    for key in (None if pending.is_new else pending.key, pending.retired_key):
+        if key is not None:
+            try:
+                context.backend.delete(key)
+            except StoreError as exc:
+                context.events.store_failure(exc)
+                if context.settings.store_failure == "raise":
+                    raise
+    session._saved(pending)
+    session._key = None  # nothing stored under it: the next save starts a new key
+    return cookies.delete_cookie_header(context.settings) if session._had_cookie else None
 
 
 # --- what the session's state asks of a commit ---------------------------------------

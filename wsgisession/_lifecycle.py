@@ -51,9 +51,9 @@ def normalize_expiry(value: int | datetime | timedelta | None, now: float) -> Ex
         return datetime.fromtimestamp(now, UTC) + value
     if isinstance(value, datetime):
         return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+    if isinstance(value, int) and not isinstance(value, bool):  # negative: already expired, as in Django
         return value
-    raise TypeError(f"set_expiry takes seconds (int >= 0), a datetime, a timedelta or None, not {value!r}")
+    raise TypeError(f"set_expiry takes seconds (an int), a datetime, a timedelta or None, not {value!r}")
 
 
 def expiry_age(expiry: Expiry, now: float, cookie_age: int, deadline: float | None = None) -> int:

@@ -67,6 +67,24 @@ def text(value: Any) -> str:
     return str(value)
 
 
+def path(value: Any) -> str:
+    """A string or an ``os.PathLike`` (``pathlib.Path``, as Django's settings use), as a string."""
+    if isinstance(value, os.PathLike):
+        value = os.fspath(value)
+    check(isinstance(value, str) and value != "", "a folder path (a string or a pathlib.Path)")
+    return str(value)
+
+
+def secure(value: Any) -> bool | str:
+    """SESSION_COOKIE_SECURE: True, False or ``"auto"`` (Secure on HTTPS requests only)."""
+    check(isinstance(value, bool) or value == "auto", 'True, False or "auto"')
+    return value if isinstance(value, bool) else "auto"
+
+
+def anything(value: Any) -> Any:
+    return value
+
+
 def optional_text(value: Any) -> str | None:
     return None if value is None else text(value)
 

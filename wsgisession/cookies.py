@@ -146,7 +146,8 @@ def delete_cookie_header(settings: Settings) -> tuple[str, str]:
 def _from_template(settings: Settings, value: str, max_age: int | None, expires: float | None) -> str:
     templates = _last_templates
     if templates[0] is not settings:
-        templates = _templates(settings)
+        # Two slots: SESSION_COOKIE_SECURE = "auto" alternates between an HTTP and an HTTPS variant.
+        templates = _other_templates if _other_templates[0] is settings else _templates(settings)
     if max_age is None or expires is None:
         before, after = templates[1]
         return before + value + after
@@ -154,19 +155,20 @@ def _from_template(settings: Settings, value: str, max_age: int | None, expires:
     return f"{before}{value}{after_value}{_date(int(expires))}{after_date}{max_age}{after_age}"
 
 
-#: The templates of the settings used last: their identity is checked, so no hashing per request.
+#: The templates of the settings used last (and of the ones before): their identity is checked, so no hashing.
 _last_templates: tuple[Settings | None, tuple[str, ...], tuple[str, ...]] = (None, (), ())
+_other_templates = _last_templates
 
 
 def _templates(settings: Settings) -> tuple[Settings, tuple[str, ...], tuple[str, ...]]:
     """The header werkzeug writes for these settings, cut where the value, date and max-age go."""
-    global _last_templates
+    global _last_templates, _other_templates
     # Split at the attribute names too (maxsplit 1), so a path or domain holding a marker's text stays whole.
     name_is, after = _dump(settings, _VALUE, None, None).split("=" + _VALUE, 1)
     before, rest = _dump(settings, _VALUE, _MAX_AGE, _EXPIRES_AT).split("=" + _VALUE, 1)
     after_value, rest = rest.split(f"Expires={_date(int(_EXPIRES_AT))}", 1)
     after_date, after_age = rest.split(f"Max-Age={_MAX_AGE}", 1)
-    _last_templates = (settings, (name_is + "=", after),
+    _other_templates, _last_templates = _last_templates, (settings, (name_is + "=", after),
                        (before + "=", after_value + "Expires=", after_date + "Max-Age=", after_age))
     return _last_templates
 
@@ -180,6 +182,6 @@ def _date(when: int) -> str:
 def _dump(settings: Settings, value: str, max_age: int | None, expires: float | None) -> str:
     return dump_cookie(
         settings.cookie_name, value, max_age=max_age, expires=expires, path=settings.cookie_path,
-        domain=settings.cookie_domain, secure=settings.cookie_secure, httponly=settings.cookie_httponly,
-        samesite=settings.cookie_samesite, sync_expires=False, max_size=0,
+        domain=settings.cookie_domain, secure=bool(settings.cookie_secure), httponly=settings.cookie_httponly,
+        samesite=settings.cookie_samesite, sync_expires=False, max_size=0, partitioned=settings.cookie_partitioned,
     )

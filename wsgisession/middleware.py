@@ -9,9 +9,11 @@ from __future__ import annotations
 import io
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from ._commit import commit, commit_late
+from ._deployment import SECURE_ON_HTTP, OnceWarning, ProcessCheck
 from ._headers import add_session_headers
 from ._pending import SessionContext
 from .checks import CheckResult, check_backend
@@ -60,6 +62,24 @@ class SessionMiddleware:
         self._save_every_request = self.settings.save_every_request
         self._context = SessionContext(self.settings, self.backend, build_serializer(self.settings), clock,
                                        self.events)
+        #: SESSION_COOKIE_SECURE = "auto": the context for plain HTTP and the one for HTTPS.
+        self._scheme_contexts = _scheme_contexts(self._context) if self.settings.cookie_secure == "auto" else None
+        self._secure_on_http = OnceWarning(SECURE_ON_HTTP) if self.settings.cookie_secure is True else None
+        self._process_check = ProcessCheck(self.settings)
+        #: What some settings need to look at per request (None, the common case: nothing).
+        self._per_request: Callable[[WSGIEnvironment], SessionContext] | None = None
+        if self._scheme_contexts is not None or self._process_check.pending:
+            self._per_request = self._context_for
+
+    def _context_for(self, environ: WSGIEnvironment) -> SessionContext:
+        """The context of this request: SESSION_COOKIE_SECURE = "auto", and the first request's process check."""
+        if self._process_check.pending:
+            self._process_check.check(environ)
+            if self._scheme_contexts is None:
+                self._per_request = None
+        if self._scheme_contexts is None:
+            return self._context
+        return self._scheme_contexts[environ.get("wsgi.url_scheme") == "https"]
 
     def user_sessions(self, user_id: str | int) -> list[str]:
         """Opaque ids of the user's live sessions (see ``Session.set_user``).
@@ -89,7 +109,8 @@ class SessionMiddleware:
         return self.events.counts()
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        session = self.session_class(self._context, environ.get("HTTP_COOKIE"))
+        session = self.session_class(self._context if self._per_request is None else self._per_request(environ),
+                                     environ.get("HTTP_COOKIE"))
         environ[ENVIRON_KEY] = session
         extra: list[tuple[str, str]] | None = None
         status_line: str | None = None
@@ -103,6 +124,8 @@ class SessionMiddleware:
                 early = session.accessed
                 if session.accessed or self._save_every_request:
                     extra = commit(session, int(status[:3]))
+                    if self._secure_on_http is not None and self._secure_on_http.pending:
+                        _check_scheme(self._secure_on_http, environ, extra)
             sent = add_session_headers(headers, extra) if extra else headers
             write = start_response(status, sent, exc_info)
             status_line = status
@@ -199,6 +222,18 @@ def _failed(start_response: StartResponse, error: StoreError) -> list[bytes]:
     status, headers, body = failure_response(error)
     start_response(status, headers)
     return [body]
+
+
+def _scheme_contexts(context: SessionContext) -> tuple[SessionContext, SessionContext]:
+    """(plain HTTP, HTTPS) copies of ``context`` whose settings say whether the cookie is Secure."""
+    return (replace(context, settings=replace(context.settings, cookie_secure=False)),
+            replace(context, settings=replace(context.settings, cookie_secure=True)))
+
+
+def _check_scheme(warning: OnceWarning, environ: WSGIEnvironment, headers: list[tuple[str, str]]) -> None:
+    """Warn (once) when a Secure cookie goes out on a plain-HTTP request."""
+    if environ.get("wsgi.url_scheme") != "https" and any(name == "Set-Cookie" for name, _ in headers):
+        warning.emit()
 
 
 def get_session(environ: WSGIEnvironment) -> Session:

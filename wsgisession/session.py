@@ -35,6 +35,7 @@ class Session(MutableMapping[str, Any]):
         "_lock",
         "_retired_key",
         "_reusable_cookie",
+        "_saved_cookie",
         "_snapshot",
         "_user_changed",
         "_user_id",
@@ -62,6 +63,12 @@ class Session(MutableMapping[str, Any]):
     _user_changed: bool
     #: The store failed at load and SESSION_STORE_FAILURE is "anonymous": save nothing.
     _degraded: bool
+    #: The Set-Cookie header of a ``save()`` made during the request, for the commit point to send (set on load).
+    _saved_cookie: tuple[str, str] | None
+
+    #: Django's names for the test cookie (:meth:`set_test_cookie`).
+    TEST_COOKIE_NAME = "testcookie"
+    TEST_COOKIE_VALUE = "worked"
 
     def __init__(self, context: SessionContext, cookie_header: str | None) -> None:
         self._ctx = context
@@ -101,7 +108,7 @@ class Session(MutableMapping[str, Any]):
                     self._user_id, self._user_changed = loaded.user_id, False
                     self._dirty = set()
                     self._key_is_new, self._retired_key = False, None
-                    self._reusable_cookie = loaded.reusable_cookie
+                    self._reusable_cookie, self._saved_cookie = loaded.reusable_cookie, None
                     return data
         self._start_empty(now)
         return self._data  # type: ignore[return-value]  # set by _start_empty
@@ -159,6 +166,7 @@ class Session(MutableMapping[str, Any]):
         self._key, self._key_is_new, self._retired_key, self._reusable_cookie = None, False, None, None
         self._expiry, self._created_at, self._version, self._expires_at = None, now, None, 0.0
         self._user_id, self._user_changed = None, False
+        self._saved_cookie = None
 
     # --- the mapping -----------------------------------------------------------------
 
@@ -301,8 +309,37 @@ class Session(MutableMapping[str, Any]):
         keep = self._key if keep_current and not self._key_is_new else None
         return self._ctx.backend.delete_user_sessions(self._user_id, keep)
 
+    def save(self) -> None:
+        """Save the session now, as Django's ``request.session.save()``: it has a :attr:`session_key` afterwards.
+
+        Saves even an empty session (Django apps call it to get a key). The cookie
+        still goes out when the response starts, and that commit saves again only
+        if the session changed since. Raises StoreError (as the commit would) or
+        SessionDataError; does nothing while the store is down and
+        ``SESSION_STORE_FAILURE`` is ``"anonymous"``.
+        """
+        from ._commit import save_now  # _commit imports this module
+
+        save_now(self)
+
+    def set_test_cookie(self) -> None:
+        """Django's check that the browser keeps cookies: see :meth:`test_cookie_worked` on the next request."""
+        self[self.TEST_COOKIE_NAME] = self.TEST_COOKIE_VALUE
+
+    def test_cookie_worked(self) -> bool:
+        """True when the browser sent back the session :meth:`set_test_cookie` set on an earlier request."""
+        return bool(self.get(self.TEST_COOKIE_NAME) == self.TEST_COOKIE_VALUE)
+
+    def delete_test_cookie(self) -> None:
+        """Remove the value :meth:`set_test_cookie` set."""
+        del self[self.TEST_COOKIE_NAME]
+
     def set_expiry(self, value: int | datetime | timedelta | None) -> None:
-        """Seconds of inactivity, 0 (browser close), a datetime/timedelta deadline, or None (default)."""
+        """Seconds of inactivity, 0 (browser close), a datetime/timedelta deadline, or None (default).
+
+        As in Django, a negative number of seconds or a deadline in the past ends the
+        session: nothing is saved and the browser is told to drop its cookie.
+        """
         self._load()
         self._expiry = _lifecycle.normalize_expiry(value, self._ctx.clock())
         self.modified = True

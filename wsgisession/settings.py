@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import difflib
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+from . import _django_settings
 from . import _setting_parsers as parse
 from .errors import ConfigurationError, SettingProblem
+
+logger = logging.getLogger("wsgisession")
 
 
 #: Engines known by name; anything else must be a dotted path ("pkg.module.Class").
@@ -29,18 +33,23 @@ class Settings:
     #: SESSION_COOKIE_NAME: a `__Host-` name requires `SESSION_COOKIE_SECURE`, path `/` and no domain;
     #: `__Secure-` requires `SESSION_COOKIE_SECURE`.
     cookie_name: str = "sessionid"
-    #: SESSION_COOKIE_AGE: seconds of inactivity before a session expires (two weeks).
+    #: SESSION_COOKIE_AGE: seconds of inactivity before a session expires (two weeks); `0`, as in Django, makes
+    #: every session expire at once (nothing is stored; the browser is told to drop its cookie).
     cookie_age: int = 1209600
     #: SESSION_COOKIE_DOMAIN: the cookie's `Domain`; `None` sends it back to the host that set it only.
     cookie_domain: str | None = None
     #: SESSION_COOKIE_PATH: the cookie's `Path`.
     cookie_path: str = "/"
-    #: SESSION_COOKIE_SECURE: send the cookie over HTTPS only.
-    cookie_secure: bool = False
+    #: SESSION_COOKIE_SECURE: send the cookie over HTTPS only; `"auto"`: `Secure` when the request came over HTTPS
+    #: (`wsgi.url_scheme`; behind a proxy, wrap the app in werkzeug's `ProxyFix` so it reads `X-Forwarded-Proto`).
+    cookie_secure: bool | str = False
     #: SESSION_COOKIE_HTTPONLY: keep the cookie out of reach of JavaScript.
     cookie_httponly: bool = True
     #: SESSION_COOKIE_SAMESITE: `"Strict"`, `"Lax"`, `"None"` (requires `SESSION_COOKIE_SECURE`) or `None`.
     cookie_samesite: str | None = "Lax"
+    #: SESSION_COOKIE_PARTITIONED: the cookie's `Partitioned` attribute (CHIPS: a third-party cookie kept per
+    #: top-level site); requires `SESSION_COOKIE_SECURE`.
+    cookie_partitioned: bool = False
     #: SESSION_COOKIE_ENCRYPT: the `signed_cookies` engine encrypts the data (AES-GCM), not only signs it;
     #: needs `pip install 'wsgi-session[crypto]'`; server-side engines ignore it.
     cookie_encrypt: bool = False
@@ -63,8 +72,9 @@ class Settings:
     #: (`memory://?max_entries=N`: at most N sessions, 10,000 by default), `redis://…`/`rediss://…` or
     #: `memcached://host:port`.
     cache_url: str = "memory://"
-    #: SESSION_FILE_PATH: the folder of the `file` engine (must exist, belong to the app's user, and not be
-    #: writable by group or others); `None` (as in Django): a private `<temp dir>/wsgisession-<uid>`, made `0700`.
+    #: SESSION_FILE_PATH: the folder of the `file` engine (a string or a `pathlib.Path`; must exist, belong to the
+    #: app's user, and not be writable by group or others); `None` (as in Django): a private
+    #: `<temp dir>/wsgisession-<uid>`, made `0700`.
     file_path: str | None = None
     #: SESSION_REDIS_URL: URL of the `redis` engine: `redis://`, `rediss://` (TLS), `unix://`,
     #: `redis+sentinel://`, `redis+cluster://` or `rediss+cluster://`; or built from SESSION_REDIS_SENTINELS
@@ -114,10 +124,11 @@ _TABLE: dict[str, tuple[str | None, Callable[[Any], Any]]] = {
     "SECRET_KEY_FALLBACKS": ("secret_key_fallbacks", parse.secret_list),
     "SESSION_ENGINE": ("engine", parse.engine),
     "SESSION_COOKIE_NAME": ("cookie_name", parse.cookie_name),
-    "SESSION_COOKIE_AGE": ("cookie_age", parse.positive_int),
+    "SESSION_COOKIE_AGE": ("cookie_age", parse.non_negative_int),
     "SESSION_COOKIE_DOMAIN": ("cookie_domain", parse.optional_text),
     "SESSION_COOKIE_PATH": ("cookie_path", parse.cookie_path),
-    "SESSION_COOKIE_SECURE": ("cookie_secure", parse.boolean),
+    "SESSION_COOKIE_SECURE": ("cookie_secure", parse.secure),
+    "SESSION_COOKIE_PARTITIONED": ("cookie_partitioned", parse.boolean),
     "SESSION_COOKIE_HTTPONLY": ("cookie_httponly", parse.boolean),
     "SESSION_COOKIE_SAMESITE": ("cookie_samesite", parse.samesite),
     "SESSION_COOKIE_ENCRYPT": ("cookie_encrypt", parse.boolean),
@@ -127,7 +138,7 @@ _TABLE: dict[str, tuple[str | None, Callable[[Any], Any]]] = {
     "SESSION_DB_URL": ("db_url", parse.text),
     "SESSION_DB_TABLE": ("db_table", parse.text),
     "SESSION_CACHE_URL": ("cache_url", parse.url("memory", "redis", "rediss", "memcached")),
-    "SESSION_FILE_PATH": ("file_path", parse.optional(parse.text)),
+    "SESSION_FILE_PATH": ("file_path", parse.optional(parse.path)),
     "SESSION_REDIS_URL": ("redis_url", parse.optional(parse.redis_url)),
     "SESSION_REDIS_PREFIX": ("redis_prefix", parse.text),
     "SESSION_REDIS_SOCKET_TIMEOUT": ("redis_socket_timeout", parse.positive_seconds),
@@ -155,6 +166,15 @@ _TABLE: dict[str, tuple[str | None, Callable[[Any], Any]]] = {
     "SESSION_REDIS_SENTINEL_MASTER": (None, parse.optional_text),
     #: SESSION_REDIS_CLUSTER: `True`: SESSION_REDIS_URL (or SESSION_REDIS_HOST) names one node of a Redis Cluster.
     "SESSION_REDIS_CLUSTER": (None, parse.boolean),
+    #: CACHES: Django's cache settings: with the `cache` and `cached_db` engines and no SESSION_CACHE_URL, the
+    #: entry SESSION_CACHE_ALIAS names (Django's or django-redis's RedisCache, PyMemcacheCache, PyLibMCCache,
+    #: LocMemCache) becomes SESSION_CACHE_URL; other engines ignore it (see "Coming from Django").
+    "CACHES": (None, parse.anything),
+    #: SESSION_CACHE_ALIAS: the entry of CACHES sessions use (`"default"`).
+    "SESSION_CACHE_ALIAS": (None, parse.anything),
+    #: DATABASES: Django's database settings: with the `db` and `cached_db` engines and no SESSION_DB_URL,
+    #: `DATABASES["default"]` (PostgreSQL, MySQL/MariaDB, SQLite) becomes SESSION_DB_URL; other engines ignore it.
+    "DATABASES": (None, parse.anything),
 }
 
 #: Every key the settings dict may hold.
@@ -164,10 +184,11 @@ SECRET_KEYS = frozenset({"SECRET_KEY", "SECRET_KEY_FALLBACKS", "SESSION_REDIS_PA
 
 
 def _parse(mapping: Mapping[str, Any]) -> Settings:
-    problems: list[SettingProblem] = []
+    translation = _django_settings.translate(mapping)  # Django's spellings first, so one error lists everything
+    problems = translation.problems
     values: dict[str, Any] = {}
     seed_redis: dict[str, Any] = {}
-    for key, raw in mapping.items():
+    for key, raw in translation.settings.items():
         entry = _TABLE.get(key) if isinstance(key, str) else None
         if entry is None:
             close = difflib.get_close_matches(str(key), KNOWN_KEYS, n=1)
@@ -189,6 +210,8 @@ def _parse(mapping: Mapping[str, Any]) -> Settings:
     problems.extend(_cross_checks(settings, {problem.key for problem in problems}))
     if problems:
         raise ConfigurationError(problems)
+    for note in translation.notes:
+        logger.warning("settings: %s", note)
     return settings
 
 
@@ -258,6 +281,9 @@ def _cross_checks(settings: Settings, refused: set[str]) -> list[SettingProblem]
     if settings.cookie_samesite == "None" and not settings.cookie_secure:
         problems.append(SettingProblem("SESSION_COOKIE_SAMESITE", 'SESSION_COOKIE_SECURE=True with SameSite "None"'
                                        " (browsers drop such cookies otherwise)", "'None' without Secure"))
+    if settings.cookie_partitioned and not settings.cookie_secure:
+        problems.append(SettingProblem("SESSION_COOKIE_PARTITIONED", 'SESSION_COOKIE_SECURE=True (or "auto") with a'
+                                       " Partitioned cookie (browsers drop such cookies otherwise)", "True"))
     problems.extend(_cookie_prefix_checks(settings))
     return problems
 

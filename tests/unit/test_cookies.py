@@ -88,7 +88,7 @@ COOKIE_SETTINGS = st.builds(
     cookie_domain=st.sampled_from([None, "example.com", ".example.org"]),
     # Paths holding the template's marker texts must stay whole.
     cookie_path=st.sampled_from(["/", "/app", "/a/b", "/987654321/WSGISESSIONVALUE", "/{x}"]),
-    cookie_secure=st.booleans(), cookie_httponly=st.booleans(),
+    cookie_secure=st.booleans(), cookie_httponly=st.booleans(), cookie_partitioned=st.booleans(),
     cookie_samesite=st.sampled_from([None, "Lax", "Strict", "None"]),
 )
 # Characters werkzeug leaves unquoted, and some it quotes or escapes (space, quote, backslash,

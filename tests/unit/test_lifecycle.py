@@ -63,7 +63,7 @@ def test_naive_datetime_is_utc_and_aware_one_is_kept() -> None:
     assert lc.normalize_expiry(aware, NOW) == aware
 
 
-@pytest.mark.parametrize("value", [-1, 1.5, "300", True])
+@pytest.mark.parametrize("value", [1.5, "300", True])
 def test_bad_expiry_values_are_refused(value: object) -> None:
     with pytest.raises(TypeError, match="set_expiry"):
         lc.normalize_expiry(value, NOW)  # type: ignore[arg-type]

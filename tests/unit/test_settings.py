@@ -44,13 +44,13 @@ def test_unknown_key_suggests_the_close_match() -> None:
 def test_all_problems_are_reported_at_once_with_expected_and_received() -> None:
     problems = problems_of({"SESSION_COOKIE_AGE": "2 weeks", "SESSION_COOKIE_SECURE": "yes", "SESSION_ENGINE": "mongo"})
     assert set(problems) == {"SESSION_COOKIE_AGE", "SESSION_COOKIE_SECURE", "SESSION_ENGINE"}
-    assert "expected a positive int" in problems["SESSION_COOKIE_AGE"] and "'2 weeks'" in problems["SESSION_COOKIE_AGE"]
-    assert "True or False" in problems["SESSION_COOKIE_SECURE"]
+    assert "expected an int >= 0" in problems["SESSION_COOKIE_AGE"] and "'2 weeks'" in problems["SESSION_COOKIE_AGE"]
+    assert "True, False or \"auto\"" in problems["SESSION_COOKIE_SECURE"]
     assert "signed_cookies" in problems["SESSION_ENGINE"]
 
 
 @pytest.mark.parametrize(("key", "value"), [
-    ("SESSION_COOKIE_AGE", 0), ("SESSION_COOKIE_AGE", True), ("SESSION_COOKIE_HTTPONLY", 1),
+    ("SESSION_COOKIE_AGE", -1), ("SESSION_COOKIE_AGE", True), ("SESSION_COOKIE_HTTPONLY", 1),
     ("SESSION_COOKIE_SAMESITE", "sometimes"), ("SESSION_COOKIE_NAME", "session id"), ("SESSION_COOKIE_PATH", "app"),
     ("SESSION_CACHE_URL", "mongodb://x"), ("SESSION_REDIS_URL", "http://x"), ("SESSION_REDIS_PORT", 70000),
     ("SECRET_KEY_FALLBACKS", "old-key"), ("SESSION_SERIALIZER", "pickle"), ("SESSION_FILE_PATH", ""),
