@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import quote
 
 from . import _setting_parsers as parse
-from .errors import ConfigurationError, SettingProblem
+from .errors import ConfigurationError, SettingProblem, mask_value
 
 
 #: Engines known by name; anything else must be a dotted path ("pkg.module.Class").
@@ -177,7 +177,7 @@ def _parse(mapping: Mapping[str, Any]) -> Settings:
         try:
             parsed = parser(raw)
         except parse.Invalid as invalid:
-            shown = invalid.received or ("a value of the wrong kind" if key in SECRET_KEYS else repr(raw))
+            shown = invalid.received or ("a value of the wrong kind" if key in SECRET_KEYS else mask_value(raw))
             problems.append(SettingProblem(key, invalid.expected, shown))
             continue
         if attr is None:
