@@ -32,6 +32,11 @@ def mask_value(value: object) -> str:
     return mask_urls(repr(_mask_whole(value) if isinstance(value, str) else value))
 
 
+def mask_url(url: str) -> str:
+    """One URL masked as :func:`mask_urls` does, taken whole: a blank or a quote in its password masks on."""
+    return mask_urls(_mask_whole(url))
+
+
 def _mask_whole(text: str) -> str:
     if "@" in text:
         text = _before_last_at_masked(text)
@@ -125,7 +130,7 @@ class StoreMisconfigured(StoreError):
         self.store = store
         self.operation = operation
         self.setting = setting
-        self.server = mask_urls(server)
+        self.server = mask_url(server)
         self.problem = problem
         self.fix = fix
         #: The driver's or server's own words.
