@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 from urllib.parse import quote
 
 from . import _setting_parsers as parse
-from .errors import ConfigurationError, SettingProblem, mask_value
+from .errors import ConfigurationError, SettingProblem, mask_url, mask_value
 
 
 #: Engines known by name; anything else must be a dotted path ("pkg.module.Class").
@@ -106,6 +106,17 @@ class Settings:
     def from_mapping(cls, mapping: Mapping[str, Any] | None = None) -> Settings:
         """Validate ``mapping``; raise :class:`~wsgisession.errors.ConfigurationError` listing every problem."""
         return _parse(mapping or {})
+
+    def __repr__(self) -> str:
+        """Every field, the keys as ``'***'`` and the URLs' passwords masked: tracebacks and error trackers show it."""
+        shown = (f"{field.name}={_field_shown(field.name, getattr(self, field.name))}" for field in fields(self))
+        return f"Settings({', '.join(shown)})"
+
+
+def _field_shown(name: str, value: Any) -> str:
+    if name in ("secret_key", "secret_key_fallbacks") and value:
+        return "'***'"
+    return repr(mask_url(value)) if name.endswith("_url") and isinstance(value, str) else repr(value)
 
 
 #: settings key -> (Settings field, parser). Keys without a field are folded in by _fold_redis.

@@ -126,3 +126,15 @@ def test_a_weak_fallback_never_verifies_a_forged_session() -> None:
 @pytest.mark.parametrize("key", [GOOD_KEY, "0123456789abcdef0123456789abcdef", "x" * 22 + "0123456789"])
 def test_a_random_key_of_32_characters_is_accepted(key: str) -> None:
     assert Settings.from_mapping({"SECRET_KEY": key, "SECRET_KEY_FALLBACKS": [key]}).secret_key == key
+
+
+def test_the_settings_repr_shows_no_key_and_no_password() -> None:
+    """Error trackers and debug pages show a frame's locals by repr: a Settings is often one of them."""
+    fallback = "Zr8-kP2wQm5nT1xV_bC7dF4gH9jL3sA6"
+    settings = Settings.from_mapping({
+        "SECRET_KEY": GOOD_KEY, "SECRET_KEY_FALLBACKS": [fallback], "SESSION_ENGINE": "cached_db",
+        "SESSION_CACHE_URL": f"redis://:{PASSWORD}@cache.internal:6379/0",
+        "SESSION_DB_URL": f"postgresql://app:{PASSWORD}@db.internal/app"})
+    shown = repr(settings) + str(settings)
+    assert GOOD_KEY not in shown and fallback not in shown and "hunter2" not in shown
+    assert "cache.internal:6379" in shown and "engine='cached_db'" in shown
