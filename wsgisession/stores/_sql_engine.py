@@ -38,6 +38,8 @@ DEFAULT_DRIVERS = {"postgres": "postgresql+psycopg", "postgresql": "postgresql+p
 #: The pip install that brings each backend's default driver.
 INSTALL_HINTS = {"postgresql": "pip install 'wsgi-session[postgres]'", "mysql": "pip install 'wsgi-session[mysql]'",
                  "mariadb": "pip install 'wsgi-session[mysql]'"}
+#: The distribution to pip install for a driver module of another name (``pip install MySQLdb`` finds nothing).
+PIP_NAMES = {"MySQLdb": "mysqlclient", "mysql": "mysql-connector-python"}
 
 
 def parse_url(url: str) -> URL:
@@ -111,10 +113,9 @@ def _require_driver(url: URL) -> None:
         hint, default = INSTALL_HINTS.get(url.get_backend_name()), DEFAULT_DRIVERS.get(url.get_backend_name(), "")
         if hint and url.drivername == default:
             fix = hint
-        elif hint:
-            fix = f"install the {exc.name} module, or drop '+{url.get_driver_name()}' to use {default} ({hint})"
         else:
-            fix = f"install the {exc.name} module"
+            install = f"pip install {PIP_NAMES.get(exc.name or '', exc.name)}"
+            fix = f"{install}, or drop '+{url.get_driver_name()}' to use {default} ({hint})" if hint else install
         raise ConfigurationError([SettingProblem(
             "SESSION_DB_URL", f"a URL whose database driver is installed ({fix})",
             f"{shown} (the driver {exc.name!r} is not installed)")]) from None
