@@ -54,6 +54,8 @@ LEAKY_URLS = {
                                                   "SESSION_REDIS_URL": "redis:/:hunter2'\"Pa55@cache.internal/0"},
     "SESSION_CACHE_URL, a query value with a blank": {"SESSION_ENGINE": "cache",
                                                       "SESSION_CACHE_URL": "memcache://h:11211?password=hunter2 Pa55"},
+    "SESSION_CACHE_URL, memcached with a query value with a blank": {
+        "SESSION_ENGINE": "cache", "SESSION_CACHE_URL": "memcached://h:11211?password=hunter2 Pa55"},
     "SESSION_REDIS_SENTINELS, a password with a blank": {
         "SESSION_ENGINE": "redis", "SESSION_REDIS_SENTINEL_MASTER": "main",
         "SESSION_REDIS_SENTINELS": [":hunter2 Pa55@sentinel.internal:26379"]},
@@ -79,6 +81,12 @@ def test_no_password_reaches_the_commands_stderr(settings: dict[str, object], tm
     assert "SESSION_" in captured.err
     shown = captured.err + captured.out
     assert "hunter2" not in shown and "Pa55" not in shown and "123456789" not in shown
+
+
+def test_no_password_in_a_memory_url_is_shown_by_the_middleware() -> None:
+    """The memory cache is built by the middleware only (clearsessions has nothing to clear in it)."""
+    shown = "\n".join(problems_of({"SESSION_ENGINE": "cache", "SESSION_CACHE_URL": "memory://?password=hunter2 Pa55"}))
+    assert "SESSION_CACHE_URL" in shown and "hunter2" not in shown and "Pa55" not in shown
 
 
 def test_mask_urls_hides_userinfo_and_query_values_and_keeps_the_rest() -> None:
