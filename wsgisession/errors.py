@@ -21,6 +21,29 @@ def mask_urls(text: str) -> str:
     return _WITH_AT.sub(_mask_before_at, _URL.sub(_mask_url, text))
 
 
+def mask_value(value: object) -> str:
+    """``repr(value)`` masked as :func:`mask_urls` does, a string (or each string of a list) taken whole as one URL.
+
+    So a blank or a quote inside a password or a query value, which ends a URL in free
+    text, cannot leave the part of it before the blank or quote shown.
+    """
+    if isinstance(value, (list, tuple)):
+        return mask_urls(repr(type(value)(_mask_whole(item) if isinstance(item, str) else item for item in value)))
+    return mask_urls(repr(_mask_whole(value) if isinstance(value, str) else value))
+
+
+def mask_url(url: str) -> str:
+    """One URL masked as :func:`mask_urls` does, taken whole: a blank or a quote in its password masks on."""
+    return mask_urls(_mask_whole(url))
+
+
+def _mask_whole(text: str) -> str:
+    if "@" in text:
+        text = _before_last_at_masked(text)
+    base, question, query = text.partition("?")
+    return f"{base}?{_QUERY_VALUE.sub('=***', query)}" if question and "://" in base else text
+
+
 def _mask_url(match: re.Match[str]) -> str:
     scheme, _, rest = match.group().partition("://")
     if "@" in rest:  # up to the last "@": a password may hold "@", "/", "?" or "#"
@@ -31,7 +54,11 @@ def _mask_url(match: re.Match[str]) -> str:
 
 
 def _mask_before_at(match: re.Match[str]) -> str:
-    head, _, host = match.group().rpartition("@")
+    return _before_last_at_masked(match.group())
+
+
+def _before_last_at_masked(text: str) -> str:
+    head, _, host = text.rpartition("@")
     scheme = _SCHEME.match(head)
     return f"{scheme.group() if scheme else ''}***@{host}"
 
@@ -103,7 +130,7 @@ class StoreMisconfigured(StoreError):
         self.store = store
         self.operation = operation
         self.setting = setting
-        self.server = mask_urls(server)
+        self.server = mask_url(server)
         self.problem = problem
         self.fix = fix
         #: The driver's or server's own words.

@@ -141,8 +141,10 @@ class SessionMiddleware:
         except BaseException:
             session._release_lock()
             raise
-        if status_line is not None and type(result) is list:
-            return result  # no application code runs after this: a list has no close
+        if status_line is not None and type(result) is list:  # no application code runs after this
+            if session.accessed and not early:  # first used after start_response: save now, as for a file
+                commit_late(session, int(status_line[:3]), late_access=True, headers=sent)
+            return result
 
         def finish() -> None:
             if session.accessed:  # else the app never used it: nothing changed, no lock held

@@ -5,13 +5,13 @@ from __future__ import annotations
 import difflib
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 from urllib.parse import quote
 
 from . import _django_settings
 from . import _setting_parsers as parse
-from .errors import ConfigurationError, SettingProblem
+from .errors import ConfigurationError, SettingProblem, mask_url, mask_value
 
 logger = logging.getLogger("wsgisession")
 
@@ -117,6 +117,17 @@ class Settings:
         """Validate ``mapping``; raise :class:`~wsgisession.errors.ConfigurationError` listing every problem."""
         return _parse(mapping or {})
 
+    def __repr__(self) -> str:
+        """Every field, the keys as ``'***'`` and the URLs' passwords masked: tracebacks and error trackers show it."""
+        shown = (f"{field.name}={_field_shown(field.name, getattr(self, field.name))}" for field in fields(self))
+        return f"Settings({', '.join(shown)})"
+
+
+def _field_shown(name: str, value: Any) -> str:
+    if name in ("secret_key", "secret_key_fallbacks") and value:
+        return "'***'"
+    return repr(mask_url(value)) if name.endswith("_url") and isinstance(value, str) else repr(value)
+
 
 #: settings key -> (Settings field, parser). Keys without a field are folded in by _fold_redis.
 _TABLE: dict[str, tuple[str | None, Callable[[Any], Any]]] = {
@@ -198,7 +209,7 @@ def _parse(mapping: Mapping[str, Any]) -> Settings:
         try:
             parsed = parser(raw)
         except parse.Invalid as invalid:
-            shown = invalid.received or ("a value of the wrong kind" if key in SECRET_KEYS else repr(raw))
+            shown = invalid.received or ("a value of the wrong kind" if key in SECRET_KEYS else mask_value(raw))
             problems.append(SettingProblem(key, invalid.expected, shown))
             continue
         if attr is None:

@@ -37,6 +37,15 @@ def test_a_wrong_redis_password_answers_500_logged_once(password_redis: Password
     assert counts.store_failures == 3 and counts.misconfigurations == 3
 
 
+def test_a_wrong_redis_password_with_a_blank_is_not_logged_in_part(password_redis: PasswordRedis,
+                                                                   caplog: pytest.LogCaptureFixture) -> None:
+    app = client({"SESSION_ENGINE": "redis", "SESSION_REDIS_URL": password_redis.url("Wr0ng pw-x")})
+    with caplog.at_level(logging.ERROR, logger="wsgisession"):
+        app.get("/inc", status=500)
+    [line] = critical_lines(caplog)
+    assert "authentication failed" in line and "Wr0ng" not in line and "pw-x" not in line
+
+
 def test_a_missing_redis_password_answers_500(password_redis: PasswordRedis) -> None:
     app = client({"SESSION_ENGINE": "redis", "SESSION_REDIS_URL": password_redis.url(None)})
     assert "misconfigured" in app.get("/inc", status=500).text

@@ -96,6 +96,15 @@ def test_a_wrong_redis_password_fails_and_is_never_shown(password_redis: Passwor
     assert "not-the-password" not in out
 
 
+@pytest.mark.parametrize("password", ["Wr0ng pw-x", "Wr0ng'pw-x", 'Wr0ng"pw-x'])
+def test_a_wrong_redis_password_with_a_blank_or_a_quote_is_not_shown_in_part(
+        password: str, password_redis: PasswordRedis, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status, out = run_check(tmp_path, {"SESSION_ENGINE": "redis", "SESSION_REDIS_URL": password_redis.url(password)},
+                            capsys)
+    assert status == 1 and "FAIL  connect: authentication failed" in out
+    assert "Wr0ng" not in out and "pw-x" not in out
+
+
 def test_the_right_redis_password_passes_every_check(password_redis: PasswordRedis, tmp_path: Path,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
     status, out = run_check(tmp_path, {"SESSION_ENGINE": "redis", "SESSION_REDIS_URL": password_redis.url(PASSWORD),

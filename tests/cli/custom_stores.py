@@ -32,3 +32,17 @@ class TimeToLiveStore(KeepsEverythingStore):
 
     #: Declares the ExpiresByItself capability.
     expires_by_itself = True
+
+
+class DjangoStyleStore(KeepsEverythingStore):
+    """Has Django's stub: a ``clear_expired`` that raises NotImplementedError."""
+
+    def clear_expired(self, now: float) -> int:
+        raise NotImplementedError("This backend does not support clear_expired().")
+
+
+class StubPurgeStore(KeepsEverythingStore):
+    """Has a ``clear_expired`` stub that deletes nothing and returns None (no count)."""
+
+    def clear_expired(self, now: float) -> int:
+        return None  # type: ignore[return-value]  # a careless store's stub

@@ -239,3 +239,15 @@ def test_a_custom_store_that_expires_its_records_says_so(tmp_path: Path, capsys:
     settings = {"SECRET_KEY": SECRET, "SESSION_ENGINE": "tests.cli.custom_stores.TimeToLiveStore"}
     assert main(["clearsessions", "--settings", write_json(tmp_path, settings)]) == 0
     assert "TimeToLiveStore expires sessions by itself" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("store", ["DjangoStyleStore", "StubPurgeStore"])
+def test_a_custom_store_whose_clear_expired_is_a_stub_fails_naming_the_store(
+        store: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Django's stub raises NotImplementedError; another returns None: neither has deleted anything."""
+    settings = {"SECRET_KEY": SECRET, "SESSION_ENGINE": f"tests.cli.custom_stores.{store}"}
+    assert main(["clearsessions", "--settings", write_json(tmp_path, settings)]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert store in captured.err and "clear_expired" in captured.err
+    assert "Traceback" not in captured.err and "expires sessions by itself" not in captured.err

@@ -7,10 +7,12 @@ from typing import Any
 
 import pytest
 from webtest import TestApp
+from werkzeug.middleware.lint import LintMiddleware
 
+from tests.middleware.apps import behaviour_app
 from tests.middleware.conftest import MakeClient
 from tests.middleware.test_store_traffic import count_redis_commands, middleware_and_client
-from wsgisession import _commit
+from wsgisession import SessionMiddleware, _commit, get_session
 
 pytestmark = pytest.mark.filterwarnings("error::werkzeug.middleware.lint.WSGIWarning")
 
@@ -82,3 +84,21 @@ def test_save_every_request_saves_a_streamed_response_once(engine_settings: dict
     sent.clear()
     client.get("/stream")  # saved at the commit point, then once more for the write while streaming
     assert sent == ["HGETALL", "EVALSHA", "EVALSHA"]
+
+
+def _write_after_start_then_list(environ: dict[str, Any], start_response: Any) -> Any:
+    """Starts its response, then first uses the session, and returns a list (a plain WSGI app may)."""
+    if environ["PATH_INFO"] != "/late-list":
+        return behaviour_app(environ, start_response)
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Vary", "Cookie")])
+    get_session(environ)["late"] = True
+    return [b"ok"]
+
+
+def test_a_session_first_written_after_start_response_is_saved_when_the_body_is_a_list(
+        engine_settings: dict[str, Any], engine_id: str) -> None:
+    client = TestApp(LintMiddleware(SessionMiddleware(_write_after_start_then_list, engine_settings)))
+    client.get("/inc")
+    client.get("/late-list")
+    expected = {"count": 1} if engine_id == "signed_cookies" else {"count": 1, "late": True}
+    assert client.get("/get").json == expected

@@ -21,6 +21,7 @@ from webtest import TestApp
 
 from tests.packaging.conftest import ROOT
 from wsgisession import settings as settings_module
+from wsgisession._setting_parsers import secret_weakness
 
 
 def sphinx_build(source: Path, out: Path) -> subprocess.CompletedProcess[str]:
@@ -138,3 +139,18 @@ def test_no_install_line_names_the_unrelated_distribution() -> None:
         if re.search(r"pip install '?wsgisession\b|\bwsgisession\[", text):
             offenders.append(name)
     assert offenders == []
+
+
+#: A SECRET_KEY (or fallback) given as a literal in a doc or an example: ``SECRET_KEY="…"``, ``"SECRET_KEY": '…'``.
+_LITERAL_KEY = re.compile(r"""SECRET_KEY(?:_FALLBACKS)?["']?\s*[:=]\s*\[?\s*(["'])(.*?)\1""")
+
+
+def test_no_doc_or_example_shows_a_key_the_rule_refuses() -> None:
+    """A reader copies the key a page shows: it must start, or be an obvious ellipsis to fill in."""
+    pages = [*ROOT.glob("*.md"), *ROOT.glob("docs/**/*.md"), *ROOT.glob("examples/**/*.py"),
+             *ROOT.glob("wsgisession/**/*.py")]
+    refused = [f"{page.relative_to(ROOT)}: {match.group(2)!r} ({weakness})"
+               for page in pages if "_build" not in page.parts
+               for match in _LITERAL_KEY.finditer(page.read_text(encoding="utf-8"))
+               if match.group(2).strip(".…") and (weakness := secret_weakness(match.group(2))) is not None]
+    assert not refused, f"keys the rule refuses, shown to be copied: {refused}"

@@ -24,7 +24,7 @@ from wsgisession.backends.server_side import StoreBackend
 from wsgisession.engines import build_backend
 from wsgisession.errors import ConfigurationError, StoreError
 from wsgisession.settings import Settings
-from wsgisession.stores.base import Change
+from wsgisession.stores.base import Change, Tombstone
 from wsgisession.stores.redis import RedisStore
 from wsgisession.stores.redis_client import ClientOptions, client_from_url
 
@@ -207,6 +207,29 @@ def test_a_migrating_slot_fails_neither_a_save_nor_a_waiting_lock(redis_cluster_
             node.command("CLUSTER", "SETSLOT", str(slot), "STABLE")
     record = store.load(A)
     assert record is not None and record.data == {"x": "3"}
+    store.client.close()
+
+
+def test_a_migrating_slot_fails_no_logout_of_cached_db(redis_cluster_to_reshard: ClusterTopology) -> None:
+    """cached_db buries a session in its cache (the record and its tombstone key) before a logout deletes its row."""
+    topology = redis_cluster_to_reshard
+    store = open_store({"SESSION_REDIS_URL": topology.url})
+    save(store, A, {"x": "1"})
+    slot = key_slot(store.key(A).encode())
+    source = topology.slot_owners()[slot]
+    target = next(port for port in topology.ports if port != source)
+    nodes = topology.servers.by_port(source), topology.servers.by_port(target)
+    nodes[1].command("CLUSTER", "SETSLOT", str(slot), "IMPORTING", topology.node_id(source))
+    nodes[0].command("CLUSTER", "SETSLOT", str(slot), "MIGRATING", topology.node_id(target))
+    settle = threading.Timer(1.0, lambda: [node.command("CLUSTER", "SETSLOT", str(slot), "STABLE") for node in nodes])
+    try:
+        settle.start()
+        store.bury(A, 5)  # the tombstone is on neither node yet: TRYAGAIN until the slot settles
+    finally:
+        settle.cancel()
+        for node in nodes:
+            node.command("CLUSTER", "SETSLOT", str(slot), "STABLE")
+    assert store.load_cached(A) is Tombstone.GONE
     store.client.close()
 
 

@@ -199,6 +199,18 @@ def test_the_default_sqlite_file_and_its_wal_and_shm_are_private_whatever_the_um
     assert modes == {"wsgisession.sqlite3": 0o600, "wsgisession.sqlite3-wal": 0o600, "wsgisession.sqlite3-shm": 0o600}
 
 
+@pytest.mark.parametrize("name", ["file:{path}?uri=true", "file://{path}?uri=true", "file:{path}?mode=rwc&uri=true"])
+def test_a_sqlite_file_named_by_a_uri_is_private_too(name: str, tmp_path: Path) -> None:
+    """``?uri=true`` lets SQLite read the file name in its own URI syntax: the file is still ours alone."""
+    store = SqlStore("sqlite:///" + name.format(path=tmp_path / "sessions.sqlite3"))
+    try:
+        create(store, A, {"x": "1"})
+        modes = sqlite_modes(tmp_path)
+    finally:
+        store.close()
+    assert modes and set(modes.values()) == {0o600}, modes
+
+
 def test_a_sqlite_file_made_beforehand_keeps_its_mode(tmp_path: Path) -> None:
     path = tmp_path / "sessions.sqlite3"
     path.touch(mode=0o640)

@@ -55,6 +55,21 @@ def test_an_explicit_driver_is_kept_and_a_missing_one_is_named() -> None:
     assert "pip install 'wsgi-session[postgres]'" in message
 
 
+@pytest.mark.parametrize(("url", "pip_install"), [
+    ("mysql+mysqldb://app:hunter2@db.internal/app", "pip install mysqlclient"),
+    ("mariadb+mysqldb://app:hunter2@db.internal/app", "pip install mysqlclient"),
+    ("mysql+mysqlconnector://app:hunter2@db.internal/app", "pip install mysql-connector-python"),
+])
+def test_an_explicit_driver_whose_module_has_another_pip_name_is_named_by_its_pip_install(
+        url: str, pip_install: str) -> None:
+    """``pip install MySQLdb`` installs nothing: the message gives the distribution to install."""
+    with pytest.raises(ConfigurationError) as caught:
+        SessionMiddleware(behaviour_app, {"SECRET_KEY": KEY, "SESSION_DB_URL": url})
+    message = str(caught.value)
+    assert "SESSION_DB_URL" in message and pip_install in message and "hunter2" not in message
+    assert "pip install 'wsgi-session[mysql]'" in message  # or drop the +driver
+
+
 @pytest.fixture(scope="module")
 def python_without_drivers(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A fresh venv holding wsgisession and its required dependencies only: no psycopg, no PyMySQL."""

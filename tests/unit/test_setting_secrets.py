@@ -47,13 +47,25 @@ LEAKY_URLS = {
     "SESSION_REDIS_PASSWORD, not a string": {"SESSION_REDIS_HOST": "cache.internal",
                                              "SESSION_REDIS_PASSWORD": PASSWORD.encode()},
     "SESSION_REDIS_PASSWORD, a number": {"SESSION_REDIS_HOST": "cache.internal", "SESSION_REDIS_PASSWORD": 123456789},
+    # A password with a blank or a quote in it: the mask must not stop there and show the part before.
+    "SESSION_REDIS_URL, a password with a blank": {"SESSION_ENGINE": "redis",
+                                                   "SESSION_REDIS_URL": "reddis://:hunter2 Pa55@cache.internal/0"},
+    "SESSION_REDIS_URL, a password with quotes": {"SESSION_ENGINE": "redis",
+                                                  "SESSION_REDIS_URL": "redis:/:hunter2'\"Pa55@cache.internal/0"},
+    "SESSION_CACHE_URL, a query value with a blank": {"SESSION_ENGINE": "cache",
+                                                      "SESSION_CACHE_URL": "memcache://h:11211?password=hunter2 Pa55"},
+    "SESSION_CACHE_URL, memcached with a query value with a blank": {
+        "SESSION_ENGINE": "cache", "SESSION_CACHE_URL": "memcached://h:11211?password=hunter2 Pa55"},
+    "SESSION_REDIS_SENTINELS, a password with a blank": {
+        "SESSION_ENGINE": "redis", "SESSION_REDIS_SENTINEL_MASTER": "main",
+        "SESSION_REDIS_SENTINELS": [":hunter2 Pa55@sentinel.internal:26379"]},
 }
 
 
 @pytest.mark.parametrize("settings", LEAKY_URLS.values(), ids=LEAKY_URLS)
 def test_no_password_is_shown_in_a_configuration_error(settings: dict[str, object]) -> None:
     shown = "\n".join(problems_of(settings))
-    assert PASSWORD not in shown and "123456789" not in shown and "hunter2" not in shown
+    assert "123456789" not in shown and "hunter2" not in shown and "Pa55" not in shown
     assert any(key in shown for key in settings if key != "SESSION_ENGINE")
 
 
@@ -67,7 +79,14 @@ def test_no_password_reaches_the_commands_stderr(settings: dict[str, object], tm
     main(["createtable", "--settings", str(source)])  # refused too, where it builds the store
     captured = capsys.readouterr()
     assert "SESSION_" in captured.err
-    assert PASSWORD not in captured.err + captured.out and "123456789" not in captured.err
+    shown = captured.err + captured.out
+    assert "hunter2" not in shown and "Pa55" not in shown and "123456789" not in shown
+
+
+def test_no_password_in_a_memory_url_is_shown_by_the_middleware() -> None:
+    """The memory cache is built by the middleware only (clearsessions has nothing to clear in it)."""
+    shown = "\n".join(problems_of({"SESSION_ENGINE": "cache", "SESSION_CACHE_URL": "memory://?password=hunter2 Pa55"}))
+    assert "SESSION_CACHE_URL" in shown and "hunter2" not in shown and "Pa55" not in shown
 
 
 def test_mask_urls_hides_userinfo_and_query_values_and_keeps_the_rest() -> None:
@@ -115,3 +134,15 @@ def test_a_weak_fallback_never_verifies_a_forged_session() -> None:
 @pytest.mark.parametrize("key", [GOOD_KEY, "0123456789abcdef0123456789abcdef", "x" * 22 + "0123456789"])
 def test_a_random_key_of_32_characters_is_accepted(key: str) -> None:
     assert Settings.from_mapping({"SECRET_KEY": key, "SECRET_KEY_FALLBACKS": [key]}).secret_key == key
+
+
+def test_the_settings_repr_shows_no_key_and_no_password() -> None:
+    """Error trackers and debug pages show a frame's locals by repr: a Settings is often one of them."""
+    fallback = "Zr8-kP2wQm5nT1xV_bC7dF4gH9jL3sA6"
+    settings = Settings.from_mapping({
+        "SECRET_KEY": GOOD_KEY, "SECRET_KEY_FALLBACKS": [fallback], "SESSION_ENGINE": "cached_db",
+        "SESSION_CACHE_URL": f"redis://:{PASSWORD}@cache.internal:6379/0",
+        "SESSION_DB_URL": f"postgresql://app:{PASSWORD}@db.internal/app"})
+    shown = repr(settings) + str(settings)
+    assert GOOD_KEY not in shown and fallback not in shown and "hunter2" not in shown
+    assert "cache.internal:6379" in shown and "engine='cached_db'" in shown

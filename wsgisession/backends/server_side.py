@@ -109,12 +109,21 @@ class StoreBackend(SessionBackend):
 
     def clear_expired(self, now: float) -> int | None:
         """The count deleted; None if the store expires records by itself; UnsupportedOperation if neither."""
+        name = type(self.store).__qualname__
         if isinstance(self.store, PurgesExpired):
-            return self.store.clear_expired(now)
+            try:
+                deleted = self.store.clear_expired(now)
+            except NotImplementedError:  # Django's stub: the store cannot purge after all
+                raise UnsupportedOperation(f"the store {name} cannot delete expired sessions (its clear_expired(now)"
+                                           " raised NotImplementedError): they pile up") from None
+            if isinstance(deleted, int):
+                return deleted
+            raise UnsupportedOperation(f"the store {name}'s clear_expired(now) returned {type(deleted).__name__},"
+                                       " not the count of sessions it deleted")
         if getattr(self.store, "expires_by_itself", False) is True:
             return None
         raise UnsupportedOperation(
-            f"the store {type(self.store).__qualname__} cannot delete expired sessions (it has no"
+            f"the store {name} cannot delete expired sessions (it has no"
             " clear_expired(now)) and does not expire them by itself (no expires_by_itself = True):"
             " they pile up until it gets one of the two")
 

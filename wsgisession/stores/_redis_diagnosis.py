@@ -7,7 +7,7 @@ from typing import Any
 
 from redis.exceptions import AuthenticationError, NoPermissionError, ResponseError
 
-from ..errors import mask_urls
+from ..errors import mask_url
 from ._errors import Diagnosis, Misconfiguration
 
 # No example URL with a password in it: every line shown passes through mask_urls, which would blank it.
@@ -40,7 +40,7 @@ def classify(exc: BaseException, setting: str) -> Misconfiguration | None:
 
 def diagnosis(client: Any, setting: str, url: str | None = None) -> Diagnosis:
     """The :class:`Diagnosis` of a store on ``client``, whose server is ``url`` or read from the client."""
-    return Diagnosis(functools.partial(classify, setting=setting), mask_urls(url) if url else server_of(client))
+    return Diagnosis(functools.partial(classify, setting=setting), mask_url(url) if url else server_of(client))
 
 
 def server_of(client: Any) -> str:

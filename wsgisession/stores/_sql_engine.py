@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+import urllib.parse
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
@@ -37,6 +38,8 @@ DEFAULT_DRIVERS = {"postgres": "postgresql+psycopg", "postgresql": "postgresql+p
 #: The pip install that brings each backend's default driver.
 INSTALL_HINTS = {"postgresql": "pip install 'wsgi-session[postgres]'", "mysql": "pip install 'wsgi-session[mysql]'",
                  "mariadb": "pip install 'wsgi-session[mysql]'"}
+#: The distribution to pip install for a driver module of another name (``pip install MySQLdb`` finds nothing).
+PIP_NAMES = {"MySQLdb": "mysqlclient", "mysql": "mysql-connector-python"}
 
 
 def parse_url(url: str) -> URL:
@@ -110,10 +113,9 @@ def _require_driver(url: URL) -> None:
         hint, default = INSTALL_HINTS.get(url.get_backend_name()), DEFAULT_DRIVERS.get(url.get_backend_name(), "")
         if hint and url.drivername == default:
             fix = hint
-        elif hint:
-            fix = f"install the {exc.name} module, or drop '+{url.get_driver_name()}' to use {default} ({hint})"
         else:
-            fix = f"install the {exc.name} module"
+            install = f"pip install {PIP_NAMES.get(exc.name or '', exc.name)}"
+            fix = f"{install}, or drop '+{url.get_driver_name()}' to use {default} ({hint})" if hint else install
         raise ConfigurationError([SettingProblem(
             "SESSION_DB_URL", f"a URL whose database driver is installed ({fix})",
             f"{shown} (the driver {exc.name!r} is not installed)")]) from None
@@ -187,12 +189,24 @@ def _create_private_file(url: URL) -> None:
     SQLite gives the ``-wal``, ``-shm`` and ``-journal`` files the mode of the database
     file, so they are private too. A file that exists keeps the mode its owner gave it.
     """
-    if url.database is None or _is_uri(url):
+    path = _uri_file(url.database) if url.database is not None and _is_uri(url) else url.database
+    if path is None:
         return
     try:
-        os.close(os.open(url.database, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600))
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600))
     except FileExistsError:
         return
+
+
+def _uri_file(uri: str) -> str | None:
+    """The file a ``file:`` URI names for SQLite to create; None for an in-memory or read-only database."""
+    parts = urllib.parse.urlsplit(uri)
+    query = urllib.parse.parse_qs(parts.query)
+    if parts.scheme != "file" or parts.netloc not in ("", "localhost") or parts.path in ("", ":memory:"):
+        return None
+    if query.get("mode", ["rwc"])[-1] != "rwc" or query.get("vfs") is not None:
+        return None
+    return urllib.parse.unquote(parts.path)
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: object) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from ..errors import ConfigurationError, SettingProblem
+from ..errors import ConfigurationError, SettingProblem, mask_value
 from .memory import MemoryStore
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ def _memcached(settings: Settings) -> Store:
     except ImportError as exc:
         raise ConfigurationError([SettingProblem(
             "SESSION_CACHE_URL", "a memcached:// URL with pymemcache installed (pip install 'wsgi-session[memcached]')",
-            f"{settings.cache_url!r} (the module {exc.name!r} is not installed)")]) from None
+            f"{mask_value(settings.cache_url)} (the module {exc.name!r} is not installed)")]) from None
 
     return MemcachedStore.from_settings(settings)
 

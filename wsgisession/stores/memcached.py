@@ -41,7 +41,7 @@ from urllib.parse import urlsplit
 from pymemcache.client.base import PooledClient  # type: ignore[import-untyped]
 from pymemcache.exceptions import MemcacheError  # type: ignore[import-untyped]
 
-from ..errors import ConfigurationError, LockLostError, LockTimeoutError, SettingProblem, StoreError
+from ..errors import ConfigurationError, LockLostError, LockTimeoutError, SettingProblem, StoreError, mask_value
 from . import _simple_checks
 from ._errors import StoreErrors
 from ._memcached_values import (
@@ -91,7 +91,7 @@ def client_from_url(url: str) -> Any:
         port = 0
     if (parts.scheme.lower() != "memcached" or not parts.hostname or not port or parts.username
             or parts.path not in ("", "/") or parts.query or parts.fragment):
-        shown = "a URL with credentials" if parts.password else repr(url)
+        shown = "a URL with credentials" if parts.password else mask_value(url)
         raise ConfigurationError([SettingProblem("SESSION_CACHE_URL", "memcached://host:port", shown)])
     return PooledClient((parts.hostname, port), connect_timeout=CONNECT_TIMEOUT, timeout=IO_TIMEOUT,
                         no_delay=True, default_noreply=False)

@@ -18,7 +18,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import parse_qsl, urlsplit
 
-from ..errors import ConfigurationError, LockLostError, LockTimeoutError, SettingProblem
+from ..errors import ConfigurationError, LockLostError, LockTimeoutError, SettingProblem, mask_value
 from . import _simple_checks
 from .base import Change, Record, Tombstone
 
@@ -45,7 +45,7 @@ def max_entries_of(url: str) -> int:
         return int(pairs[0][1])
     raise ConfigurationError([SettingProblem(
         "SESSION_CACHE_URL", f"memory:// or memory://?max_entries=N (N > 0; {DEFAULT_MAX_ENTRIES} by default)",
-        repr(url))])
+        mask_value(url))])
 
 
 class MemoryStore:

@@ -244,8 +244,14 @@ class RedisStore:
             self._store_record_script(keys=[self.key(record_id), self.tombstone_key(record_id)], args=args)
 
     def bury(self, record_id: str, ttl: float) -> None:
+        """On a Cluster whose slot is moving, retried as a save is: a logout must not fail meanwhile."""
+        keys = [self.key(record_id), self.tombstone_key(record_id)]
+        args: list[str | int] = [_duration_ms(ttl)]
         with self._errors("bury the session"):
-            self._bury_script(keys=[self.key(record_id), self.tombstone_key(record_id)], args=[_duration_ms(ttl)])
+            try:
+                self._bury_script(keys=keys, args=args)
+            except _SLOT_MOVING:  # the tombstone does not exist yet: a moving slot answers TRYAGAIN
+                _when_slot_settles(self._bury_script, keys, args, time.monotonic() + SLOT_MOVE_WAIT)
 
     def user_sessions(self, user_id: str) -> list[str]:
         """The record ids of the user's live sessions, sorted; see :class:`~._redis_users.UserIndex`."""
