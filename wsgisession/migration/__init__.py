@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from .. import _lifecycle
 from ..backends import Loaded, Rejected, SessionBackend
+from ..backends.server_side import StoreBackend
 
 if TYPE_CHECKING:
     from .._pending import Pending
@@ -53,12 +54,18 @@ class MigratingBackend(SessionBackend):
         self.new = new
         self.old = old
         self.lifetime = new.lifetime
+        #: Where ``wsgisession migrate`` put the sessions it moved ahead, keyed by the old cookie.
+        self._copies = new if isinstance(new, StoreBackend) else None
 
     def load(self, cookie_value: str, now: float) -> Loaded | Rejected:
         loaded = self.new.load(cookie_value, now)
         if isinstance(loaded, Loaded) or loaded is Rejected.UNDECODABLE:
             return loaded
         found = self.old.load(cookie_value, now)
+        if found is Rejected.MISSING and self._copies is not None:  # moved ahead by `wsgisession migrate`?
+            found = self._copies.load_key(OLD_KEY_PREFIX + cookie_value, now)
+            if isinstance(found, Loaded):
+                found.key = cookie_value
         if not isinstance(found, Loaded):
             # A cookie neither engine signed is counted as forged; one the old engine knows the shape of is a miss.
             return loaded if found is Rejected.BAD_SIGNATURE else found
@@ -70,8 +77,10 @@ class MigratingBackend(SessionBackend):
         if old_key is None:
             return self.new.save(pending)
         cookie = self.new.save(dataclasses.replace(pending, retired_key=None))
-        if cookie is not None:  # landed: only now may the old record go
+        if cookie is not None:  # landed: only now may the old record (or its copy made ahead) go
             self.old.delete(old_key)
+            if self._copies is not None:
+                self._copies.delete(OLD_KEY_PREFIX + old_key)
         return cookie
 
     def touch(self, pending: Pending) -> str | None:
@@ -83,6 +92,8 @@ class MigratingBackend(SessionBackend):
             self.new.delete(key)
         else:  # flush() of a session just moved: it must not live on in the old store
             self.old.delete(old_key)
+            if self._copies is not None:
+                self._copies.delete(OLD_KEY_PREFIX + old_key)
 
     def release(self, key: str, token: str) -> None:
         self.new.release(key, token)
