@@ -103,8 +103,9 @@ class Settings:
     store_failure: str = "raise"
     #: SESSION_MIGRATE_FROM: the settings of the engine being left (a dict of the same keys; its SECRET_KEY
     #: defaults to this one's): a cookie the new store does not know is looked up there, and a session found
-    #: is moved to the new store under a new key (see Migrating). Also `"SESSION_ENGINE":
-    #: "django.contrib.sessions.backends.db"` to read Django's `django_session` table (JSON serializer).
+    #: is moved to the new store under a new key. Its SESSION_ENGINE may also be
+    #: `"django.contrib.sessions.backends.db"` (Django's table, JSON serializer) or `"flask_session.redis"`
+    #: (msgpack); see the Migrating page.
     migrate_from: Settings | None = None
 
     @classmethod
