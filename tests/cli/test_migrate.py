@@ -118,8 +118,41 @@ def test_nothing_to_migrate_from_is_a_clear_error(tmp_path: Path, engine_setting
     assert "SESSION_MIGRATE_FROM" in capsys.readouterr().err
 
 
-def test_a_wsgisession_engine_moves_at_each_request(tmp_path: Path, engine_settings_factory: Any,
+def test_a_file_engine_moves_at_each_request_only(tmp_path: Path, engine_settings_factory: Any,
                                                     capsys: pytest.CaptureFixture[str]) -> None:
     settings = {**engine_settings_factory("redis"), "SESSION_MIGRATE_FROM": engine_settings_factory("file")}
     assert main(["migrate", "--to", write_json(tmp_path / "new.json", settings)]) == 2
     assert "move at each request with SESSION_MIGRATE_FROM" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("old_id", "new_id"), [("redis", "db"), ("db", "redis"), ("cached_db", "file")])
+def test_wsgisession_records_move_with_their_ids_and_cookies_keep_working(
+        tmp_path: Path, engine_settings_factory: Any, old_id: str, new_id: str,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    old = engine_settings_factory(old_id)
+    cookies = []
+    for user in ("alice", "bob", "carol"):
+        browser = TestApp(SessionMiddleware(behaviour_app, old))
+        browser.get("/set", {"user": user})
+        cookies.append(browser.cookies["sessionid"])
+    new = {**engine_settings_factory(new_id), "SESSION_MIGRATE_FROM": old}
+    source = write_json(tmp_path / "new.json", new)
+
+    assert main(["migrate", "--to", source, "--batch-size", "2"]) == 0
+    assert capsys.readouterr().out.startswith("Moved 3 sessions;")
+    assert main(["migrate", "--to", source]) == 0  # nothing left: a second run moves nothing
+    assert capsys.readouterr().out.startswith("Moved 0 sessions;")
+    new.pop("SESSION_MIGRATE_FROM")
+    for user, cookie in zip(("alice", "bob", "carol"), cookies, strict=True):
+        for settings, expected in ((old, {}), (new, {"user": user})):
+            browser = TestApp(SessionMiddleware(behaviour_app, settings))
+            browser.set_cookie("sessionid", cookie)
+            assert browser.get("/").json == expected
+
+
+def test_an_old_secret_key_the_new_settings_do_not_hold_is_refused(
+        tmp_path: Path, engine_settings_factory: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    old = {**engine_settings_factory("redis"), "SECRET_KEY": "the-old-apps-key-0a9s8d7f6g5h4j3k2l1"}
+    new = {**engine_settings_factory("db"), "SESSION_MIGRATE_FROM": old}
+    assert main(["migrate", "--to", write_json(tmp_path / "new.json", new)]) == 2
+    assert "SECRET_KEY_FALLBACKS" in capsys.readouterr().err

@@ -81,9 +81,7 @@ class MigratingBackend(SessionBackend):
             return self.new.save(pending)
         cookie = self.new.save(dataclasses.replace(pending, retired_key=None))
         if cookie is not None:  # landed: only now may the old record (or its copy made ahead) go
-            self.old.delete(old_key)
-            if self._copies is not None:
-                self._copies.delete(OLD_KEY_PREFIX + old_key)
+            self._forget(old_key)
         return cookie
 
     def touch(self, pending: Pending) -> str | None:
@@ -94,9 +92,7 @@ class MigratingBackend(SessionBackend):
         if old_key is None:
             self.new.delete(key)
         else:  # flush() of a session just moved: it must not live on in the old store
-            self.old.delete(old_key)
-            if self._copies is not None:
-                self._copies.delete(OLD_KEY_PREFIX + old_key)
+            self._forget(old_key)
 
     def release(self, key: str, token: str) -> None:
         self.new.release(key, token)
@@ -109,6 +105,13 @@ class MigratingBackend(SessionBackend):
 
     def clear_expired(self, now: float) -> int | None:
         return self.new.clear_expired(now)
+
+    def _forget(self, old_key: str) -> None:
+        """Delete the old record and any copy `wsgisession migrate` made of it in the new store."""
+        self.old.delete(old_key)
+        if self._copies is not None:
+            self._copies.delete(OLD_KEY_PREFIX + old_key)  # a Django or Flask-Session session's copy
+            self._copies.delete(old_key)  # a wsgisession session's copy keeps its key
 
     @property
     def store(self) -> object:

@@ -24,6 +24,7 @@ from ..stores.base import Change
 from . import OLD_KEY_PREFIX
 from .django import DjangoDbSessions, DjangoRow
 
+DJANGO_ENGINES = ("django.contrib.sessions.backends.db", "django.contrib.sessions.backends.cached_db")
 #: Rows read per batch by default.
 BATCH_SIZE = 500
 
@@ -46,15 +47,16 @@ def migrate(source: Settings, target: Settings, now: float, batch_size: int = BA
             progress: Progress | None = None) -> Moved:
     """Move every session ``source`` (the old engine's settings) holds into ``target``'s store.
 
+    Django's table, or a wsgisession ``db``, ``cached_db`` or ``redis`` store (see :mod:`.records`).
+
     ``progress`` is called with the counts after each batch. Raises ConfigurationError for
     a pair this command cannot move, StoreError when a store fails (run it again).
     """
-    if source.engine not in ("django.contrib.sessions.backends.db", "django.contrib.sessions.backends.cached_db"):
-        raise ConfigurationError([SettingProblem(
-            "SESSION_ENGINE", "the engine being left, as `wsgisession migrate --from` reads it: Django's"
-            " django.contrib.sessions.backends.db or …cached_db (wsgisession engines move at each request with"
-            " SESSION_MIGRATE_FROM)", repr(source.engine))])
-    new = _target(target)
+    if source.engine not in DJANGO_ENGINES:
+        from .records import migrate_records
+
+        return migrate_records(source, target, now, batch_size, progress)
+    new = server_side(dataclasses.replace(target, migrate_from=None), "--to")
     old = DjangoDbSessions.from_settings(source, build_serializer(target))
     counts = Moved()
     try:
@@ -85,11 +87,11 @@ def _move_one(old: DjangoDbSessions, new: StoreBackend, row: DjangoRow, now: flo
     counts.moved += 1
 
 
-def _target(settings: Settings) -> StoreBackend:
-    backend: SessionBackend = build_backend(dataclasses.replace(settings, migrate_from=None))
+def server_side(settings: Settings, option: str) -> StoreBackend:
+    """The store back end ``settings`` name; ConfigurationError for one that keeps sessions in cookies."""
+    backend: SessionBackend = build_backend(settings)
     if not isinstance(backend, StoreBackend):
         raise ConfigurationError([SettingProblem(
-            "SESSION_ENGINE", "a server-side engine for `wsgisession migrate --to` (signed cookies live in"
+            "SESSION_ENGINE", f"a server-side engine for `wsgisession migrate {option}` (signed cookies live in"
             " browsers: they are moved at each request)", repr(settings.engine))])
     return backend
-
