@@ -86,7 +86,7 @@ class DjangoDbSessions:
     """Reads and deletes rows of Django's session table; values come back for ``serializer``. Thread-safe."""
 
     def __init__(self, url: str, table: str, keys: tuple[str, ...], serializer: Serializer) -> None:
-        self.engine = sa.create_engine(_with_driver(url), pool_pre_ping=True)
+        self.engine = sa.create_engine(engine_url(url), pool_pre_ping=True)
         schema, _, name = table.rpartition(".")  # "schema.table" names a table in another schema
         self.table = sa.table(name, sa.column("session_key"), sa.column("session_data"), sa.column("expire_date"),
                               schema=schema or None)
@@ -183,7 +183,7 @@ def _timestamp(value: Any) -> float:
     return (value if value.tzinfo is not None else value.replace(tzinfo=UTC)).timestamp()
 
 
-def _with_driver(url: str) -> sa.URL:
+def engine_url(url: str) -> sa.URL:
     """``postgresql://`` and ``mysql://`` with the drivers of the ``postgres`` and ``mysql`` extras."""
     parsed = sa.make_url(url)
     drivers = {"postgres": "postgresql+psycopg", "postgresql": "postgresql+psycopg", "mysql": "mysql+pymysql",

@@ -20,7 +20,7 @@ from ..errors import ConfigurationError, SettingProblem
 from ..settings import Settings
 from ..stores.base import RECORD_ID_PATTERN, Change, Record, Retires, Store
 from .ahead import Moved, Progress, server_side
-from .django import _with_driver
+from .django import engine_url
 
 #: The old engines whose records this module can list.
 LISTED_ENGINES = ("db", "cached_db", "redis")
@@ -91,7 +91,7 @@ def _record_ids(settings: Settings, backend: StoreBackend, batch_size: int) -> I
 
 
 def _sql_ids(settings: Settings, batch_size: int) -> Iterator[list[str]]:
-    engine = sa.create_engine(_with_driver(settings.db_url))
+    engine = sa.create_engine(engine_url(settings.db_url))
     column = sa.table(settings.db_table, sa.column("session_key")).c.session_key
     after = ""
     try:
