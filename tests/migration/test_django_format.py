@@ -12,8 +12,11 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from django.core import signing
+from webtest import TestApp
 
-from wsgisession import _b64
+from tests.conftest import SECRET
+from tests.middleware.apps import behaviour_app
+from wsgisession import SessionMiddleware, _b64
 from wsgisession.backends import Loaded, Rejected
 from wsgisession.migration.django import SALT, DjangoDbSessions, DjangoSignature, django_expiry
 from wsgisession.serializers import JSONSerializer
@@ -133,3 +136,17 @@ def test_the_key_is_deleted(django_table: DjangoDbSessions) -> None:
     add_row(django_table, "a" * 32, django_dumps({"user": "alice"}), datetime.now(UTC) + timedelta(days=1))
     django_table.delete("a" * 32)
     assert django_table.load("a" * 32, 0.0) is Rejected.MISSING
+
+
+def test_a_django_session_ending_with_the_browser_still_does_after_the_move(django_table: DjangoDbSessions,
+                                                                           tmp_path: Path) -> None:
+    add_row(django_table, "a" * 32, django_dumps({"user": "alice", "_session_expiry": 0}),
+            datetime.now(UTC) + timedelta(days=1))
+    app = TestApp(SessionMiddleware(behaviour_app, {
+        "SECRET_KEY": SECRET, "SESSION_ENGINE": "file", "SESSION_FILE_PATH": str(tmp_path),
+        "SESSION_MIGRATE_FROM": {"SESSION_ENGINE": "django.contrib.sessions.backends.db",
+                                 "SESSION_DB_URL": str(django_table.engine.url), "SECRET_KEY": KEY}}))
+    app.set_cookie("sessionid", "a" * 32)
+    response = app.get("/")
+    assert response.json == {"user": "alice"}
+    assert "Max-Age" not in response.headers["Set-Cookie"]
