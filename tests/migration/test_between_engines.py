@@ -133,3 +133,14 @@ def test_no_migration_no_wrapper(engine_settings_factory: Factory) -> None:
     assert type(SessionMiddleware(behaviour_app, engine_settings_factory("db")).backend) is StoreBackend
     settings = {**engine_settings_factory("db"), "SESSION_MIGRATE_FROM": engine_settings_factory("redis")}
     assert type(SessionMiddleware(behaviour_app, settings).backend) is MigratingBackend
+
+
+@pytest.mark.parametrize("value", ["", "é" * 40, "a" * 5000, "../../etc/passwd", "a.b.c", '"quoted"', "\x00" * 32,
+                                   "a" * 32, "Zm9v." + "A" * 43])
+@pytest.mark.parametrize("old_id", ["redis", "signed_cookies", "file"])
+def test_hostile_cookies_give_an_empty_session(engine_settings_factory: Factory, value: str, old_id: str) -> None:
+    old = {**engine_settings_factory(old_id), "SESSION_COOKIE_NAME": "oldsid"}
+    app = TestApp(SessionMiddleware(behaviour_app, {**engine_settings_factory("db"), "SESSION_MIGRATE_FROM": old}))
+    for name in ("sessionid", "oldsid"):
+        response = app.get("/", extra_environ={"HTTP_COOKIE": f"{name}={value}"})
+        assert response.json == {}

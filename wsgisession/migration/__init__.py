@@ -65,7 +65,7 @@ class MigratingBackend(SessionBackend):
         if isinstance(loaded, Loaded) or loaded is Rejected.UNDECODABLE:
             return loaded
         found = self.old.load(cookie_value, now)
-        if found is Rejected.MISSING and self._copies is not None:  # moved ahead by `wsgisession migrate`?
+        if found is Rejected.MISSING and self._copies is not None and cookie_value.isascii():  # moved ahead?
             found = self._copies.load_key(OLD_KEY_PREFIX + cookie_value, now)
             if isinstance(found, Loaded):
                 found.key = cookie_value
