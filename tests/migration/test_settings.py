@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import SECRET
-from wsgisession import ConfigurationError
+from wsgisession import ConfigurationError, SessionMiddleware
 from wsgisession.settings import Settings
 
 
@@ -37,3 +37,10 @@ def test_every_problem_inside_is_named_and_no_secret_is_shown() -> None:
 def test_anything_but_a_dict_of_settings_is_refused(value: object) -> None:
     with pytest.raises(ConfigurationError, match=r"SESSION_MIGRATE_FROM: expected a dict of settings"):
         Settings.from_mapping({"SECRET_KEY": SECRET, "SESSION_MIGRATE_FROM": value})
+
+
+def test_django_s_database_must_be_named() -> None:
+    with pytest.raises(ConfigurationError, match=r"SESSION_MIGRATE_FROM\[SESSION_DB_URL\]: expected the URL of Django"):
+        SessionMiddleware(lambda environ, start_response: [], {
+            "SECRET_KEY": SECRET, "SESSION_ENGINE": "signed_cookies",
+            "SESSION_MIGRATE_FROM": {"SESSION_ENGINE": "django.contrib.sessions.backends.db"}})

@@ -29,7 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from .. import _b64
 from .._lifecycle import Expiry
 from ..backends import Loaded, Rejected
-from ..errors import StoreError
+from ..errors import ConfigurationError, SettingProblem, StoreError
 from ..serializers import Serializer
 from ..settings import Settings
 
@@ -96,6 +96,9 @@ class DjangoDbSessions:
     @classmethod
     def from_settings(cls, settings: Settings, serializer: Serializer) -> DjangoDbSessions:
         """From ``SESSION_MIGRATE_FROM``: ``SESSION_DB_TABLE`` left at wsgisession's default means Django's."""
+        if settings.db_url == Settings.db_url:  # wsgisession's own default file: not where Django's sessions are
+            raise ConfigurationError([SettingProblem("SESSION_MIGRATE_FROM[SESSION_DB_URL]",
+                                                     "the URL of Django's database", "none")])
         table = DEFAULT_TABLE if settings.db_table == Settings.db_table else settings.db_table
         assert settings.secret_key is not None  # Settings refuses none
         return cls(settings.db_url, table, (settings.secret_key, *settings.secret_key_fallbacks), serializer)
