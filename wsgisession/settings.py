@@ -104,8 +104,8 @@ class Settings:
     #: SESSION_MIGRATE_FROM: the settings of the engine being left (a dict of the same keys; its SECRET_KEY
     #: defaults to this one's): a cookie the new store does not know is looked up there, and a session found
     #: is moved to the new store under a new key. Its SESSION_ENGINE may also be
-    #: `"django.contrib.sessions.backends.db"` (Django's table, JSON serializer) or `"flask_session.redis"`
-    #: (msgpack); see the Migrating page.
+    #: `"django.contrib.sessions.backends.db"` (Django's table, JSON serializer), `"flask_session.redis"`
+    #: (msgpack) or `"beaker.cookie"` (JSON); see the Migrating page.
     migrate_from: Settings | None = None
 
     @classmethod

@@ -2,7 +2,8 @@
 
 While the setting is set, :class:`MigratingBackend` sits in front of the new engine's back
 end: a cookie the new store does not know is looked up in the engine being left (another
-wsgisession engine, Django's ``django_session`` table, or Flask-Session's Redis records).
+wsgisession engine, Django's ``django_session`` table, Flask-Session's Redis records or
+Beaker's cookies).
 A session found there starts the request with its data under a fresh key; the commit saves
 it whole to the new store (the browser gets the new cookie), and the old record is deleted
 once that save landed.
@@ -31,6 +32,7 @@ FOREIGN_ENGINES: dict[str, str] = {
     "django.contrib.sessions.backends.cached_db": "wsgisession.migration.django:DjangoDbSessions.from_settings",
     "flask_session.redis": "wsgisession.migration.flask_session:FlaskSessionRedis.from_settings",
     "flask_session.redis.unsigned": "wsgisession.migration.flask_session:FlaskSessionRedis.from_settings",
+    "beaker.cookie": "wsgisession.migration.beaker:BeakerCookies.from_settings",
 }
 
 
