@@ -167,6 +167,13 @@ def one_of(*choices: str) -> Callable[[Any], str]:
     return parse
 
 
+def settings_dict(value: Any) -> dict[str, Any]:
+    """A nested settings dict (SESSION_MIGRATE_FROM); its keys are checked as settings of their own."""
+    check(isinstance(value, dict) and all(isinstance(key, str) for key in value)
+          and "SESSION_MIGRATE_FROM" not in value, "a dict of settings (without SESSION_MIGRATE_FROM)")
+    return dict(value)
+
+
 def optional(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return lambda value: None if value is None else parse(value)
 

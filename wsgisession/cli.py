@@ -1,4 +1,4 @@
-"""The ``wsgisession`` command: ``check``, ``clearsessions`` and ``createtable``, each with ``--settings SOURCE``.
+"""The ``wsgisession`` command: ``check``, ``clearsessions``, ``createtable`` and ``migrate``.
 
 ``SOURCE`` is read by :func:`~._settings_source.read_settings_source`, the one reader every command shares.
 """
@@ -15,10 +15,11 @@ from . import __version__
 from ._settings_source import SOURCE_HELP, read_settings_source
 from .checks import check_settings, verdict
 from .engines import build_backend
-from .errors import ConfigurationError, StoreError, StoreMisconfigured, UnsupportedOperation, mask_urls
+from .errors import ConfigurationError, SettingProblem, StoreError, StoreMisconfigured, UnsupportedOperation, mask_urls
 from .settings import Settings
 
 if TYPE_CHECKING:
+    from .migration.ahead import Moved
     from .stores.sql import SqlStore
 
 #: The engines whose sessions live in a SQL table (``SESSION_DB_URL``, ``SESSION_DB_TABLE``).
@@ -97,6 +98,35 @@ def check(source: str) -> tuple[list[str], bool]:
     return [*lines, verdict(results)], all(result.ok for result in results)
 
 
+def migrate(target: Settings, source: Settings | None, batch_size: int | None = None,
+            progress: Callable[[Moved], object] | None = None) -> str:
+    """Move every session of the engine being left (``source``, else ``target``'s SESSION_MIGRATE_FROM)
+    into ``target``'s store ahead of time; return what to tell the user."""
+    from .migration.ahead import BATCH_SIZE
+    from .migration.ahead import migrate as migrate_ahead
+
+    old = source or target.migrate_from
+    if old is None:
+        raise ConfigurationError([SettingProblem("SESSION_MIGRATE_FROM", "the engine being left, in the --to settings"
+                                                 " or given with --from", "none")])
+    moved = migrate_ahead(old, target, time.time(), batch_size or BATCH_SIZE, progress)
+    return (f"Moved {moved.moved} session{'s' if moved.moved != 1 else ''}; deleted {moved.expired} expired;"
+            f" left {moved.refused} that are not authentic or cannot be read.")
+
+
+class MigrateProgress:
+    """``moved 1,500 sessions…`` on stderr after each batch: in place on a terminal, a line each otherwise."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.end = "\r" if stream.isatty() else "\n"
+
+    def __call__(self, moved: Moved) -> None:
+        self.stream.write(f"moved {moved.moved:,} sessions ({moved.expired:,} expired, {moved.refused:,} refused)…"
+                          f"{self.end}")
+        self.stream.flush()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status.
 
@@ -112,7 +142,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             print("\n".join(lines))
             return 0 if ok else 1
         settings = Settings.from_mapping(read_settings_source(args.settings))
-        if args.command == "createtable":
+        if args.command == "migrate":
+            source = Settings.from_mapping(read_settings_source(args.source)) if args.source else None
+            message = migrate(settings, source, args.batch_size, MigrateProgress(sys.stderr))
+        elif args.command == "createtable":
             message = createtable(settings, sql_only=args.sql)
         else:
             try:
@@ -143,6 +176,13 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--settings", required=True, metavar="SOURCE", help=SOURCE_HELP)
     create.add_argument("--sql", action="store_true",
                         help="print the CREATE TABLE and CREATE INDEX statements instead of running them")
+    move = commands.add_parser("migrate", help="move every session of the engine being left (SESSION_MIGRATE_FROM)"
+                               " into the new store ahead of time; run it again to carry on")
+    move.add_argument("--to", dest="settings", required=True, metavar="SOURCE",
+                      help=f"the app's new settings; {SOURCE_HELP}")
+    move.add_argument("--from", dest="source", metavar="SOURCE",
+                      help="the settings of the engine being left (default: SESSION_MIGRATE_FROM of --to)")
+    move.add_argument("--batch-size", type=_positive_int, metavar="N", help="sessions read per batch (default 500)")
     return parser
 
 

@@ -27,6 +27,15 @@ ENGINES: dict[str, str] = {
 def build_backend(settings: Settings) -> SessionBackend:
     """The back end ``SESSION_ENGINE`` names: a built-in engine, or a dotted path to a
     callable (such as a store class) that takes the Settings and returns a Store."""
+    backend = _engine_backend(settings)
+    if settings.migrate_from is None:
+        return backend
+    from .migration import migrating_backend  # only for SESSION_MIGRATE_FROM
+
+    return migrating_backend(backend, settings, build_serializer(settings))
+
+
+def _engine_backend(settings: Settings) -> SessionBackend:
     factory = import_path("SESSION_ENGINE", ENGINES.get(settings.engine, settings.engine))
     made = factory(settings)
     if isinstance(made, SessionBackend):

@@ -86,7 +86,10 @@ class Session(MutableMapping[str, Any]):
         if self._data is not None:
             return self._data
         now = self._ctx.clock()
-        values = cookies.read_session_cookies(self._cookie_header, self._ctx.settings.cookie_name)
+        settings = self._ctx.settings
+        values = cookies.read_session_cookies(self._cookie_header, settings.cookie_name)
+        if not values and settings.migrate_from is not None:  # the cookie of the engine being left
+            values = cookies.read_session_cookies(self._cookie_header, settings.migrate_from.cookie_name)
         self._lock, self._degraded = None, False
         if len(values) == 1:
             self._had_cookie = True
@@ -98,7 +101,7 @@ class Session(MutableMapping[str, Any]):
         if isinstance(loaded, Loaded):
             if loaded.lock_token:
                 self._lock = (loaded.key, loaded.lock_token)
-            absolute_age = self._ctx.settings.absolute_age
+            absolute_age = settings.absolute_age
             if absolute_age is None or loaded.created_at + absolute_age > now:  # else: too old, start afresh
                 data = self._decode(loaded.data)
                 if data is not None:
@@ -109,6 +112,8 @@ class Session(MutableMapping[str, Any]):
                     self._dirty = set()
                     self._key_is_new, self._retired_key = False, None
                     self._reusable_cookie, self._saved_cookie = loaded.reusable_cookie, None
+                    if loaded.retired_key is not None:  # moved from SESSION_MIGRATE_FROM: save it, under its new key
+                        self._key_is_new, self._retired_key, self.modified = True, loaded.retired_key, True
                     return data
         self._start_empty(now)
         return self._data  # type: ignore[return-value]  # set by _start_empty

@@ -111,6 +111,12 @@ class Settings:
     #: SESSION_STORE_FAILURE: `"raise"`: a store failure answers 503; `"anonymous"`: the request runs with
     #: an empty, unsaved session and no cookie change.
     store_failure: str = "raise"
+    #: SESSION_MIGRATE_FROM: the settings of the engine being left (a dict of the same keys; its SECRET_KEY
+    #: defaults to this one's): a cookie the new store does not know is looked up there, and a session found
+    #: is moved to the new store under a new key. Its SESSION_ENGINE may also be
+    #: `"django.contrib.sessions.backends.db"` (Django's table, JSON serializer), `"flask_session.redis"`
+    #: (msgpack) or `"beaker.cookie"` (JSON); see the Migrating page.
+    migrate_from: Settings | None = None
 
     @classmethod
     def from_mapping(cls, mapping: Mapping[str, Any] | None = None) -> Settings:
@@ -161,6 +167,7 @@ _TABLE: dict[str, tuple[str | None, Callable[[Any], Any]]] = {
     "SESSION_LOCK_TIMEOUT": ("lock_timeout", parse.positive_seconds),
     "SESSION_ABSOLUTE_AGE": ("absolute_age", parse.optional(parse.positive_int)),
     "SESSION_STORE_FAILURE": ("store_failure", parse.one_of("raise", "anonymous")),
+    "SESSION_MIGRATE_FROM": ("migrate_from", parse.optional(parse.settings_dict)),
     #: SESSION_REDIS_HOST: the seed-era spelling (django-redis-sessions), with _PORT, _DB and _PASSWORD;
     #: turned into SESSION_REDIS_URL; not together with it.
     "SESSION_REDIS_HOST": (None, parse.optional_text),
@@ -217,6 +224,8 @@ def _parse(mapping: Mapping[str, Any]) -> Settings:
         else:
             values[attr] = parsed
     _fold_redis(seed_redis, values, problems)
+    if values.get("migrate_from") is not None:
+        values["migrate_from"] = _old_engine(values["migrate_from"], values, problems)
     settings = Settings(**values)
     problems.extend(_cross_checks(settings, {problem.key for problem in problems}))
     if problems:
@@ -272,6 +281,17 @@ def _fold_cluster(values: dict[str, Any], problems: list[SettingProblem]) -> Non
         problems.append(SettingProblem("SESSION_REDIS_CLUSTER", "True only with a redis:// or rediss:// "
                                        "SESSION_REDIS_URL (or SESSION_REDIS_HOST) naming a node of the Cluster",
                                        "True"))
+
+
+def _old_engine(raw: Mapping[str, Any], values: dict[str, Any], problems: list[SettingProblem]) -> Settings | None:
+    """SESSION_MIGRATE_FROM parsed as settings of its own; SECRET_KEY (and its fallbacks) default to the outer ones."""
+    inherited = {"SECRET_KEY": values.get("secret_key"), "SECRET_KEY_FALLBACKS": values.get("secret_key_fallbacks")}
+    try:
+        return _parse({**{key: value for key, value in inherited.items() if value}, **raw})
+    except ConfigurationError as exc:
+        problems.extend(SettingProblem(f"SESSION_MIGRATE_FROM[{problem.key}]", problem.expected, problem.received,
+                                       problem.suggestion) for problem in exc.problems)
+        return None
 
 
 def _auth(seed: dict[str, Any]) -> str:

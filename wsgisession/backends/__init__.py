@@ -42,6 +42,9 @@ class Loaded:
     user_id: str | None = None
     #: The cookie value, when a save under the same key may send it again as it is.
     reusable_cookie: str | None = None
+    #: Set for a session brought over from the engine being left (``SESSION_MIGRATE_FROM``): ``key`` is
+    #: new, so the session is saved whole under it, and the back end deletes this key once that save landed.
+    retired_key: str | None = None
 
 
 class Rejected(enum.Enum):

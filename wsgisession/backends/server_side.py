@@ -61,6 +61,13 @@ class StoreBackend(SessionBackend):
             self.release(key, token)
         return loaded
 
+    def load_key(self, key: str, now: float) -> Loaded | Rejected:
+        """The live session stored under ``key``, which no cookie carries (``SESSION_MIGRATE_FROM``'s copies)."""
+        try:
+            return self._loaded(key, self.store.load(_lifecycle.record_id(key)), now, None)
+        except CorruptRecord:
+            return Rejected.UNDECODABLE
+
     def save(self, pending: Pending) -> str | None:
         is_new = pending.is_new
         user_id = pending.user_id if pending.user_changed or is_new else None
