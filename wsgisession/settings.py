@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 from . import _django_settings
 from . import _setting_parsers as parse
+from ._migration_sources import FOREIGN_ENGINES
 from .errors import ConfigurationError, SettingProblem, mask_url, mask_value
 
 logger = logging.getLogger("wsgisession")
@@ -201,8 +202,11 @@ KNOWN_KEYS = tuple(_TABLE)
 SECRET_KEYS = frozenset({"SECRET_KEY", "SECRET_KEY_FALLBACKS", "SESSION_REDIS_PASSWORD"})
 
 
-def _parse(mapping: Mapping[str, Any]) -> Settings:
-    translation = _django_settings.translate(mapping)  # Django's spellings first, so one error lists everything
+def _parse(mapping: Mapping[str, Any], *, engine_being_left: bool = False) -> Settings:
+    if engine_being_left and mapping.get("SESSION_ENGINE") in FOREIGN_ENGINES:  # the other library's own store
+        translation = _django_settings.Translation(dict(mapping))
+    else:  # Django's spellings first, so one error lists everything
+        translation = _django_settings.translate(mapping)
     problems = translation.problems
     values: dict[str, Any] = {}
     seed_redis: dict[str, Any] = {}
@@ -287,7 +291,7 @@ def _old_engine(raw: Mapping[str, Any], values: dict[str, Any], problems: list[S
     """SESSION_MIGRATE_FROM parsed as settings of its own; SECRET_KEY (and its fallbacks) default to the outer ones."""
     inherited = {"SECRET_KEY": values.get("secret_key"), "SECRET_KEY_FALLBACKS": values.get("secret_key_fallbacks")}
     try:
-        return _parse({**{key: value for key, value in inherited.items() if value}, **raw})
+        return _parse({**{key: value for key, value in inherited.items() if value}, **raw}, engine_being_left=True)
     except ConfigurationError as exc:
         problems.extend(SettingProblem(f"SESSION_MIGRATE_FROM[{problem.key}]", problem.expected, problem.received,
                                        problem.suggestion) for problem in exc.problems)

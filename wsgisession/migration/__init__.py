@@ -26,16 +26,6 @@ if TYPE_CHECKING:
 #: Marks a retired key as the old engine's (wsgisession keys never hold a colon).
 OLD_KEY_PREFIX = "migrate-from:"
 
-#: ``SESSION_MIGRATE_FROM``'s ``SESSION_ENGINE`` values read by a module of this package, not built as engines.
-FOREIGN_ENGINES: dict[str, str] = {
-    "django.contrib.sessions.backends.db": "wsgisession.migration.django:DjangoDbSessions.from_settings",
-    "django.contrib.sessions.backends.cached_db": "wsgisession.migration.django:DjangoDbSessions.from_settings",
-    "flask_session.redis": "wsgisession.migration.flask_session:FlaskSessionRedis.from_settings",
-    "flask_session.redis.unsigned": "wsgisession.migration.flask_session:FlaskSessionRedis.from_settings",
-    "beaker.cookie": "wsgisession.migration.beaker:BeakerCookies.from_settings",
-}
-
-
 class OldSessions(Protocol):
     """The engine being left, as :class:`MigratingBackend` reads it (a :class:`SessionBackend` is one).
 

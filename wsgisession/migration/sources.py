@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 
+from .._migration_sources import FOREIGN_ENGINES
 from ..backends import Loaded, Rejected, SessionBackend
 from ..engines import build_backend, build_serializer, import_path
 from ..serializers import Serializer
 from ..settings import Settings
-from . import FOREIGN_ENGINES, OldSessions
+from . import OldSessions
 
 
 def old_sessions(old: Settings, new: Settings, serializer: Serializer) -> OldSessions:
