@@ -143,7 +143,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0 if ok else 1
         settings = Settings.from_mapping(read_settings_source(args.settings))
         if args.command == "migrate":
-            source = Settings.from_mapping(read_settings_source(args.source)) if args.source else None
+            source = None if not args.source else Settings.from_mapping(read_settings_source(args.source),
+                                                                        engine_being_left=True)
             message = migrate(settings, source, args.batch_size, MigrateProgress(sys.stderr))
         elif args.command == "createtable":
             message = createtable(settings, sql_only=args.sql)

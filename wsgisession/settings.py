@@ -120,9 +120,13 @@ class Settings:
     migrate_from: Settings | None = None
 
     @classmethod
-    def from_mapping(cls, mapping: Mapping[str, Any] | None = None) -> Settings:
-        """Validate ``mapping``; raise :class:`~wsgisession.errors.ConfigurationError` listing every problem."""
-        return _parse(mapping or {})
+    def from_mapping(cls, mapping: Mapping[str, Any] | None = None, *, engine_being_left: bool = False) -> Settings:
+        """Validate ``mapping``; raise :class:`~wsgisession.errors.ConfigurationError` listing every problem.
+
+        ``engine_being_left``: the settings of a ``SESSION_MIGRATE_FROM`` (or ``migrate --from``),
+        where a Django engine path names Django's own store.
+        """
+        return _parse(mapping or {}, engine_being_left=engine_being_left)
 
     def __repr__(self) -> str:
         """Every field, the keys as ``'***'`` and the URLs' passwords masked: tracebacks and error trackers show it."""
