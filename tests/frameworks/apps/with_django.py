@@ -97,4 +97,5 @@ urlpatterns: list[Any] = [
     path("stream-late", streamed_late), path("file", file), path("boom", boom), path("logout", logout),
 ]
 
-app = wrap(get_wsgi_application())
+django_app = get_wsgi_application()
+app = wrap(django_app)

@@ -30,17 +30,19 @@ from wsgisession.flask import store_unavailable
 warnings.filterwarnings("ignore", "WSGI does not guarantee an EOF marker", WSGIWarning)
 
 
-def create_app(wiring: str) -> Flask:
+def create_app(wiring: str, lint: bool = True) -> Flask:
     """The Flask app with the suite's routes, its session wired as ``wiring`` says, linted on both sides."""
     app = Flask(__name__)
-    app.wsgi_app = unless_head(LintMiddleware(app.wsgi_app), app.wsgi_app)  # type: ignore[method-assign,assignment]
+    if lint:
+        app.wsgi_app = unless_head(LintMiddleware(app.wsgi_app), app.wsgi_app)  # type: ignore[method-assign,assignment]
     if wiring == "extension":
         app.config.update(example_settings())
         FlaskExtension(app)
     else:
         app.wsgi_app = SessionMiddleware(app.wsgi_app, example_settings())  # type: ignore[method-assign]
         app.register_error_handler(StoreError, store_unavailable)  # Session(app) does this itself
-    app.wsgi_app = unless_head(LintMiddleware(app.wsgi_app), app.wsgi_app)  # type: ignore[method-assign,assignment]
+    if lint:
+        app.wsgi_app = unless_head(LintMiddleware(app.wsgi_app), app.wsgi_app)  # type: ignore[method-assign,assignment]
     add_routes(app, (lambda: flask_session) if wiring == "extension" else (lambda: get_session(request.environ)))
     return app
 
