@@ -1,4 +1,4 @@
-"""Flask apps on the engines under test, through Flask's test client.
+"""Flask apps on every engine configuration (tests/conftest.py ``ENGINE_IDS``), through Flask's test client.
 
 Each test module turns werkzeug's lint warnings into failures (``LINT_ERRORS``): the app
 wraps both sides of the middleware in LintMiddleware.
@@ -13,11 +13,12 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from tests.conftest import ENGINE_IDS
 from tests.flask.apps import WIRINGS, create_app
 
-#: The engine configurations (tests/conftest.py) the Flask suite runs on: Flask-Session's
-#: suite ran on Redis, memcached, the file system and SQLAlchemy; ours adds the cookie engine.
-FLASK_ENGINES = ["redis", "cache-memcached", "file", "db", "db-postgres", "cached_db", "signed_cookies"]
+#: The engine configurations the Flask suite runs on: every one of tests/conftest.py (Flask-Session's
+#: suite ran on Redis, memcached, the file system and SQLAlchemy; ours runs on all of ours).
+FLASK_ENGINES = ENGINE_IDS
 
 MakeApp = Callable[..., Flask]
 

@@ -1,7 +1,9 @@
 """``flask.session`` backed by wsgisession, through Flask's test client, on every engine and both wirings.
 
 The first tests port Flask-Session's own suite (pallets-eco/flask-session, tests/); their
-docstrings name the original.
+docstrings name the original. The tests taking ``flask_engine`` run on every engine configuration
+(tests/conftest.py ``ENGINE_IDS``); those about overlapping requests and revocation leave out
+``signed_cookies``, whose data the browser holds (no store to share or revoke).
 """
 
 from __future__ import annotations

@@ -22,10 +22,20 @@ from tests import servers
 from tests.frameworks.apps.common import PAYLOAD_VARIABLE
 from tests.live.conftest import REPO_ROOT, free_port, gunicorn_command, server_environ, stop, wait_until_answering
 
-FRAMEWORKS = ["pyramid", "bottle", "falcon", "bare"]
 SERVERS = ["gunicorn-sync", "gunicorn-gthread", "gunicorn-gevent", "waitress", "uwsgi"]
-#: framework -> the module of its app in tests/frameworks/apps.
-APP_MODULES = {"pyramid": "with_pyramid", "bottle": "with_bottle", "falcon": "with_falcon", "bare": "bare"}
+#: framework -> its app in tests/frameworks/apps ("module:name").
+APPS = {
+    "flask-extension": "with_flask:extension",
+    "flask-middleware": "with_flask:middleware",
+    "django": "with_django:app",
+    "pyramid": "with_pyramid:app",
+    "bottle": "with_bottle:app",
+    "falcon": "with_falcon:app",
+    "bare": "bare:app",
+}
+FRAMEWORKS = list(APPS)
+#: The session cookie's name: Flask's own with the extension, the library's default otherwise.
+COOKIES = {"flask-extension": "session"}
 #: Servers import Pyramid and the rest in every worker: slower than the examples on a busy machine.
 START_TIMEOUT = 40.0
 
@@ -39,6 +49,7 @@ class Served:
     url: str
     log: Path
     payload: bytes
+    cookie: str
 
 
 def command(server: str, app: str, port: int, workdir: Path) -> list[str]:
@@ -71,14 +82,14 @@ def serve(framework: str, server: str, workdir: Path) -> Iterator[Served]:
     (workdir / "payload.bin").write_bytes(payload)
     env = {**server_environ("redis", workdir, prefix), PAYLOAD_VARIABLE: str(workdir / "payload.bin")}
     port, log = free_port(), workdir / "server.log"
-    app = f"tests.frameworks.apps.{APP_MODULES[framework]}:app"
+    app = f"tests.frameworks.apps.{APPS[framework]}"
     with log.open("ab") as log_file:
         process = subprocess.Popen(command(server, app, port, workdir), cwd=workdir, env=env, stdout=log_file,
                                    stderr=subprocess.STDOUT)
     try:
         url = f"http://127.0.0.1:{port}"
         wait_until_answering(process, url, log, name=server, timeout=START_TIMEOUT)
-        yield Served(framework, server, url, log, payload)
+        yield Served(framework, server, url, log, payload, COOKIES.get(framework, "sessionid"))
     finally:
         stop(process)
         servers.drop_redis_keys(prefix)

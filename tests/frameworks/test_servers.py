@@ -1,17 +1,20 @@
-"""Each framework app (Pyramid, Bottle, Falcon, bare WSGI) under each real server, through a real cookie jar.
+"""Each framework app under each real server, through a real cookie jar.
 
-The matrix: 4 frameworks x 5 servers (gunicorn sync, gthread and gevent workers, waitress, uWSGI), one
-server per cell shared by the cell's tests, sessions in Redis. Every cell runs the whole flow: login
-with ``cycle_key``, reload, a 20-request counter, a streamed body, a ``wsgi.file_wrapper`` response,
-``HEAD``, an exception (nothing saved) and logout; then the server's log must hold no LintMiddleware
-warning.
+The matrix: 7 apps (Flask through ``wsgisession.flask`` and through ``app.wsgi_app = SessionMiddleware(...)``,
+Django as a plain WSGI app, Pyramid, Bottle, Falcon, bare WSGI) x 5 servers (gunicorn sync, gthread and
+gevent workers, waitress, uWSGI), one server per cell shared by the cell's tests, sessions in Redis.
+Every cell runs the whole flow: login with ``cycle_key``, reload, a 20-request counter, a streamed body,
+a ``wsgi.file_wrapper`` response, ``HEAD`` (headers only, on the wire too), an exception (nothing saved)
+and logout; then the server's log must hold no LintMiddleware warning.
 """
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -69,14 +72,14 @@ def logged_in(served: Served) -> requests.Session:
 def test_login_cycles_the_key_and_survives_a_reload(served: Served) -> None:
     browser = requests.Session()
     assert browser.get(f"{served.url}/count", timeout=10).text == "1"
-    anonymous_key = browser.cookies["sessionid"]
+    anonymous_key = browser.cookies[served.cookie]
     response = browser.post(f"{served.url}/login", data={"username": "alice"}, timeout=10)
     assert response.status_code == 200, log_tail(served)
-    assert browser.cookies["sessionid"] != anonymous_key, "login must give the session a new key (cycle_key)"
+    assert browser.cookies[served.cookie] != anonymous_key, "login must give the session a new key (cycle_key)"
     assert state(browser, served) == {"count": 1, "user": "alice"}
     assert state(browser, served) == {"count": 1, "user": "alice"}, "a reload keeps the session"
     planted = requests.Session()
-    planted.cookies.set("sessionid", anonymous_key)
+    planted.cookies.set(served.cookie, anonymous_key)
     assert state(planted, served) == {}, "the key from before login must be dead"
 
 
@@ -118,12 +121,28 @@ def test_head_answers_headers_only_and_keeps_the_session(served: Served) -> None
     assert (response.status_code, response.content) == (200, b""), log_tail(served)
     assert "Cookie" in response.headers.get("Vary", ""), "the answer depends on the session cookie"
     assert "Set-Cookie" not in response.headers, "reading the session changes nothing"
+    # requests reads no body after HEAD: one sent anyway would be taken for the next answer on the connection
+    _, _, body = raw_answer(served, "HEAD", "/state", str(browser.cookies[served.cookie])).partition(b"\r\n\r\n")
+    assert body == b"", "the HEAD answer must end with its headers"
     assert state(browser, served) == {"user": "alice"}
+
+
+def raw_answer(served: Served, method: str, path: str, cookie: str) -> bytes:
+    """The bytes the server sends for one request on a connection of its own, up to the server's close."""
+    url = urlsplit(served.url)
+    request = (f"{method} {path} HTTP/1.1\r\nHost: {url.netloc}\r\nCookie: {served.cookie}={cookie}\r\n"
+               "Connection: close\r\n\r\n")
+    received = []
+    with socket.create_connection((url.hostname, url.port), timeout=10) as connection:
+        connection.sendall(request.encode())
+        while chunk := connection.recv(65536):
+            received.append(chunk)
+    return b"".join(received)
 
 
 def test_an_app_exception_answers_500_and_saves_nothing(served: Served) -> None:
     browser = logged_in(served)
-    cookie = browser.cookies["sessionid"]
+    cookie = browser.cookies[served.cookie]
     if served.server == "uwsgi" and served.framework in EXCEPTION_ESCAPES:
         # uWSGI has no 500 page of its own: it logs the exception and closes the connection unanswered
         with pytest.raises(requests.ConnectionError):
@@ -132,20 +151,20 @@ def test_an_app_exception_answers_500_and_saves_nothing(served: Served) -> None:
         response = browser.get(f"{served.url}/boom", timeout=10)
         assert response.status_code == 500, log_tail(served)
         assert "Set-Cookie" not in response.headers
-    assert browser.cookies["sessionid"] == cookie
+    assert browser.cookies[served.cookie] == cookie
     assert state(browser, served) == {"user": "alice"}, "the failed request's change must not be saved"
 
 
 def test_logout_deletes_the_cookie_and_the_session(served: Served) -> None:
     browser = logged_in(served)
-    cookie = browser.cookies["sessionid"]
+    cookie = browser.cookies[served.cookie]
     response = browser.post(f"{served.url}/logout", timeout=10)
     assert response.status_code == 200, log_tail(served)
     assert "Max-Age=0" in response.headers["Set-Cookie"]
-    assert "sessionid" not in browser.cookies
+    assert served.cookie not in browser.cookies
     assert state(browser, served) == {}
     replay = requests.Session()
-    replay.cookies.set("sessionid", cookie)
+    replay.cookies.set(served.cookie, cookie)
     assert state(replay, served) == {}, "logout must delete the session from the store"
 
 

@@ -14,6 +14,7 @@ Every app answers these routes, keeping what it does in the session:
 - ``GET /boom``: sets ``boom`` and raises: the 500 must save nothing.
 - ``POST /logout``: ``flush()``.
 
-Each module's ``app`` is the framework's app inside SessionMiddleware, with werkzeug's LintMiddleware
-on both sides; the session settings come from the ``WSGISESSION_*`` variables (examples/settings.py).
+Each module's ``app`` is the framework's app inside SessionMiddleware (with_flask: ``extension`` and
+``middleware``, the two Flask wirings), with werkzeug's LintMiddleware on both sides; the session
+settings come from the ``WSGISESSION_*`` variables (examples/settings.py).
 """
