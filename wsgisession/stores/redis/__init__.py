@@ -9,21 +9,8 @@ under memory pressure (``maxmemory-policy`` other than ``noeviction`` or a
 and point it at a Redis that persists its data if sessions must survive a
 restart.
 
-Layout: every key of the record ``record_id`` carries the hash tag
-``{record_id}``, so they all live in one Redis Cluster slot and one script (see
-:mod:`._redis_scripts`) may use several of them (keep braces out of the prefix:
-the first ``{…}`` of a key is its tag).
-
-* ``f"{prefix}:{{{record_id}}}"``, the record: a hash whose fields are
-  ``"k:" + key`` for each session key (so no application key can collide with
-  bookkeeping), ``meta``, ``exp`` (the expiry time, Unix seconds) and ``ver``
-  (bumped on every save). It expires at ``exp`` (``PEXPIREAT``). A session with a
-  user (``Change.user_id``) also has ``usr`` and ``usr_until``, and is listed in
-  that user's index (``…:user:…``, see :mod:`._redis_users`).
-* ``…:lock``, the session lock (``SESSION_LOCKING``): the holder's token, expiring
-  with the lease (``PX``).
-* ``…:gone``, a tombstone left by :meth:`RedisStore.bury` (the cache role of
-  ``cached_db``), expiring after its ttl.
+Layout: one hash per record, a lock and a tombstone beside it, all in the record's
+Redis Cluster slot, and one set per user; see :mod:`._keys`.
 
 A tombstone is no record: ``load``, ``touch`` and ``acquire`` find nothing, a
 save with ``create`` false returns False, ``delete`` leaves the tombstone, and a
@@ -44,19 +31,18 @@ from typing import TYPE_CHECKING, Any, Literal
 import redis
 from redis.exceptions import ClusterError, RedisClusterException, TryAgainError
 
-from ..errors import ConfigurationError, LockLostError, LockTimeoutError, SettingProblem
-from . import _redis_scripts
-from ._errors import StoreErrors
-from ._redis_users import INDEX_MARGIN, UserIndex, user_digest
-from .base import Change, CorruptRecord, Record, Tombstone
-from .redis_client import ClientOptions, RedisClient, client_from_url
+from ...errors import ConfigurationError, LockLostError, LockTimeoutError, SettingProblem
+from .._errors import StoreErrors
+from ..base import Change, CorruptRecord, Record, Tombstone
+from ..redis_client import ClientOptions, RedisClient, client_from_url
+from . import _lua
+from ._keys import DATA_FIELD_PREFIX, Keys
+from ._users import INDEX_MARGIN, UserIndex, user_digest
 
 if TYPE_CHECKING:
-    from ..settings import Settings
+    from ...settings import Settings
 
 
-#: Prefix of the hash fields that hold session keys.
-DATA_FIELD_PREFIX = "k:"
 _DATA_FIELD_START = len(DATA_FIELD_PREFIX)
 _UNDECODABLE = "a Redis session hash holds bytes that are not UTF-8"
 #: Seconds between two attempts to take a held lock: the first, and the cap of its doubling.
@@ -76,7 +62,7 @@ class RedisStore:
     """Records as Redis hashes under ``prefix``; thread-safe (the client's pool is).
 
     Every method is one round trip (``acquire`` one per attempt; a save or touch that
-    updates the user's index two, see :mod:`._redis_users`) and raises
+    updates the user's index two, see :mod:`._users`) and raises
     :class:`StoreError` for a Redis failure (unreachable, timed out, refused, a
     fail-over under way); the message never holds session data. ``client`` is a
     :class:`redis.Redis` (a Sentinel's ``master_for`` one too) or a
@@ -90,14 +76,15 @@ class RedisStore:
     def __init__(self, client: RedisClient, prefix: str = "session") -> None:
         self.client = client
         self.prefix = prefix
-        self._save_script = client.register_script(_redis_scripts.SAVE)
-        self._touch_script = client.register_script(_redis_scripts.TOUCH)
-        self._acquire_script = client.register_script(_redis_scripts.ACQUIRE)
-        self._release_script = client.register_script(_redis_scripts.RELEASE)
-        self._load_cached_script = client.register_script(_redis_scripts.LOAD_CACHED)
-        self._store_record_script = client.register_script(_redis_scripts.STORE_RECORD)
-        self._bury_script = client.register_script(_redis_scripts.BURY)
-        self._users = UserIndex(self)
+        self._keys = keys = Keys(prefix)
+        self._save_script = client.register_script(_lua.SAVE)
+        self._touch_script = client.register_script(_lua.TOUCH)
+        self._acquire_script = client.register_script(_lua.ACQUIRE)
+        self._release_script = client.register_script(_lua.RELEASE)
+        self._load_cached_script = client.register_script(_lua.LOAD_CACHED)
+        self._store_record_script = client.register_script(_lua.STORE_RECORD)
+        self._bury_script = client.register_script(_lua.BURY)
+        self._users = UserIndex(client, keys)
 
     @classmethod
     def from_settings(cls, settings: Settings, url: str | None = None) -> RedisStore:
@@ -116,15 +103,15 @@ class RedisStore:
 
     def key(self, record_id: str) -> str:
         """The Redis key of the hash that holds ``record_id``, hash-tagged with the record id."""
-        return f"{self.prefix}:{{{record_id}}}"
+        return self._keys.record(record_id)
 
     def lock_key(self, record_id: str) -> str:
         """The Redis key of ``record_id``'s session lock (same cluster slot as :meth:`key`)."""
-        return self.key(record_id) + ":lock"
+        return self._keys.lock(record_id)
 
     def tombstone_key(self, record_id: str) -> str:
         """The Redis key of ``record_id``'s tombstone (same cluster slot as :meth:`key`)."""
-        return self.key(record_id) + ":gone"
+        return self._keys.tombstone(record_id)
 
     def user_index_key(self, user_id: str) -> str:
         """The Redis key of the set of ``user_id``'s record ids (not in the records' cluster slots)."""
@@ -155,7 +142,7 @@ class RedisStore:
                 written = _when_slot_settles(self._save_script, keys, args, time.monotonic() + SLOT_MOVE_WAIT)
             # After the save, not with it (other cluster slots): if this fails, the app gets
             # the StoreError, but the record is saved and its user's index may lack it until
-            # a later renewal extends the index again (see _redis_users) or the session ends.
+            # a later renewal extends the index again (see _users) or the session ends.
             self._users.add_if_due(record_id, written)
         if written == -1:
             raise LockLostError("redis")
@@ -229,7 +216,7 @@ class RedisStore:
             self._bury_script(keys=[self.key(record_id), self.tombstone_key(record_id)], args=[_duration_ms(ttl)])
 
     def user_sessions(self, user_id: str) -> list[str]:
-        """The record ids of the user's live sessions, sorted; see :class:`~._redis_users.UserIndex`."""
+        """The record ids of the user's live sessions, sorted; see :class:`~._users.UserIndex`."""
         with _errors("list the user's sessions"):
             return self._users.sessions(user_id)
 

@@ -7,7 +7,7 @@ evicts under memory pressure and forgets everything when it restarts. Nothing ne
 purging: memcached drops an item when it expires.
 
 Keys carry ``SESSION_REDIS_PREFIX``, the prefix the Redis caches use too (the values
-are encoded and decoded in :mod:`._memcached_values`):
+are encoded and decoded in :mod:`._values`):
 
 * ``f"{prefix}:{record_id}"``: the record, one JSON value ``{"m": meta, "e":
   expires_at, "v": version, "d": {key: value}}`` that memcached expires at
@@ -41,9 +41,10 @@ from urllib.parse import urlsplit
 from pymemcache.client.base import PooledClient  # type: ignore[import-untyped]
 from pymemcache.exceptions import MemcacheError  # type: ignore[import-untyped]
 
-from ..errors import ConfigurationError, LockLostError, LockTimeoutError, SettingProblem, StoreError
-from ._errors import StoreErrors
-from ._memcached_values import (
+from ...errors import ConfigurationError, LockLostError, LockTimeoutError, SettingProblem, StoreError
+from .._errors import StoreErrors
+from ..base import CorruptRecord, Record, Tombstone
+from ._values import (
     DROP,
     Entry,
     Write,
@@ -55,13 +56,12 @@ from ._memcached_values import (
     lock_value,
     tombstone_deadline,
 )
-from ._memcached_values import MAX_RELATIVE_EXPIRY as MAX_RELATIVE_EXPIRY  # public here too, as is exptime
-from ._memcached_values import exptime as exptime
-from .base import CorruptRecord, Record, Tombstone
+from ._values import MAX_RELATIVE_EXPIRY as MAX_RELATIVE_EXPIRY  # public here too, as is exptime
+from ._values import exptime as exptime
 
 if TYPE_CHECKING:
-    from ..settings import Settings
-    from .base import Change
+    from ...settings import Settings
+    from ..base import Change
 
 #: The port of a ``memcached://host`` URL that names none.
 DEFAULT_PORT = 11211
