@@ -26,13 +26,13 @@ import dataclasses
 import fcntl
 import logging
 import os
-import random
 import secrets
 import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from ...errors import LockLostError, LockTimeoutError, StoreError
+from ...errors import LockLostError, StoreError
+from .._backoff import FIRST_PAUSE, LONGEST_PAUSE, LockWait
 from ..base import RECORD_ID_PATTERN, Change, CorruptRecord, Record
 from . import _folder, _io
 from ._format import NOTHING, Corrupt, Lease, Stored, decode, encode, holds
@@ -55,8 +55,7 @@ LOCK_STRIPES = 64
 #: Seconds after which a leftover temporary file (:data:`TEMP_PREFIX`, a crashed writer) is removed.
 STALE_TEMP_AGE = 3600.0
 #: First and longest pause (seconds) between two tries of a waiting ``acquire``; jittered.
-LOCK_RETRY_FIRST = 0.002
-LOCK_RETRY_MAX = 0.05
+LOCK_RETRY_FIRST, LOCK_RETRY_MAX = FIRST_PAUSE, LONGEST_PAUSE
 
 
 class FileStore:
@@ -135,8 +134,7 @@ class FileStore:
         path = self._path(record_id, "lock")
         if path is None:
             return None
-        give_up = time.monotonic() + wait  # the wait is this process's own: a monotonic clock is right
-        pause = LOCK_RETRY_FIRST
+        waiting = LockWait("file", wait)
         with self._errors("lock"):
             while True:
                 with self._locked(record_id):
@@ -147,11 +145,7 @@ class FileStore:
                         token = secrets.token_hex(16)
                         _io.replace(self.folder, path, encode(current.record, Lease(token, time.time() + lease)))
                         return token
-                remaining = give_up - time.monotonic()
-                if remaining <= 0:
-                    raise LockTimeoutError("file", wait)
-                time.sleep(min(remaining, random.uniform(pause / 2, pause)))  # jitter: waiters spread out
-                pause = min(pause * 2, LOCK_RETRY_MAX)
+                waiting.pause()
         return None  # a symlink: _errors refused it
 
     def release(self, record_id: str, token: str) -> None:

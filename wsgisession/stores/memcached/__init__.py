@@ -41,7 +41,8 @@ from urllib.parse import urlsplit
 from pymemcache.client.base import PooledClient  # type: ignore[import-untyped]
 from pymemcache.exceptions import MemcacheError  # type: ignore[import-untyped]
 
-from ...errors import ConfigurationError, LockLostError, LockTimeoutError, SettingProblem, StoreError
+from ...errors import ConfigurationError, LockLostError, SettingProblem, StoreError
+from .._backoff import FIRST_PAUSE, LONGEST_PAUSE, LockWait
 from .._errors import StoreErrors
 from ..base import CorruptRecord, Record, Tombstone
 from ._values import (
@@ -70,7 +71,7 @@ CONNECT_TIMEOUT, IO_TIMEOUT = 1.0, 2.0
 #: How many times a change is tried before other writers' changes make it give up.
 CAS_ATTEMPTS = 50
 #: Seconds between two attempts to take a held lock: the first, and the cap of its doubling.
-LOCK_RETRY_FIRST, LOCK_RETRY_MAX = 0.002, 0.05
+LOCK_RETRY_FIRST, LOCK_RETRY_MAX = FIRST_PAUSE, LONGEST_PAUSE
 # memcached keys: at most 250 bytes, no spaces or control characters; a record id is 64 hex digits.
 _PREFIX = re.compile(r"[!-~]{1,180}")
 
@@ -176,15 +177,9 @@ class MemcachedStore:
         if entry is None or entry.record is None:
             return None
         token = secrets.token_hex(16)
-        deadline = time.monotonic() + wait
-        pause = LOCK_RETRY_FIRST
+        waiting = LockWait("memcached", wait)
         while not self._take_lock(record_id, token, lease):
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise LockTimeoutError("memcached", wait)
-            # Jitter keeps waiters that started together from retrying in lockstep.
-            time.sleep(min(remaining, random.uniform(pause / 2, pause)))
-            pause = min(pause * 2, LOCK_RETRY_MAX)
+            waiting.pause()
         return token
 
     def release(self, record_id: str, token: str) -> None:

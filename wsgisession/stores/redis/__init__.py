@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import functools
 import math
-import random
 import secrets
 import time
 from typing import TYPE_CHECKING, Any, Literal
@@ -31,7 +30,8 @@ from typing import TYPE_CHECKING, Any, Literal
 import redis
 from redis.exceptions import ClusterError, RedisClusterException, TryAgainError
 
-from ...errors import ConfigurationError, LockLostError, LockTimeoutError, SettingProblem
+from ...errors import ConfigurationError, LockLostError, SettingProblem
+from .._backoff import FIRST_PAUSE, LONGEST_PAUSE, LockWait
 from .._errors import StoreErrors
 from ..base import Change, CorruptRecord, Record, Tombstone
 from ..redis_client import ClientOptions, RedisClient, client_from_url
@@ -46,8 +46,7 @@ if TYPE_CHECKING:
 _DATA_FIELD_START = len(DATA_FIELD_PREFIX)
 _UNDECODABLE = "a Redis session hash holds bytes that are not UTF-8"
 #: Seconds between two attempts to take a held lock: the first, and the cap of its doubling.
-LOCK_RETRY_FIRST = 0.002
-LOCK_RETRY_MAX = 0.05
+LOCK_RETRY_FIRST, LOCK_RETRY_MAX = FIRST_PAUSE, LONGEST_PAUSE
 #: Seconds a save keeps trying while a Redis Cluster slot moves (or fails over), and the pause
 #: between two tries; a lock waits out such a moment within its own ``wait`` instead.
 SLOT_MOVE_WAIT = 2.0
@@ -165,8 +164,7 @@ class RedisStore:
         A Cluster slot that moves meanwhile is waited out like a held lock, within ``wait``.
         """
         token = secrets.token_hex(16)
-        deadline = time.monotonic() + wait
-        pause = LOCK_RETRY_FIRST
+        waiting = LockWait("redis", wait)
         keys = [self.key(record_id), self.lock_key(record_id)]
         args: list[str | int] = [token, _duration_ms(lease)]
         while True:
@@ -174,19 +172,14 @@ class RedisStore:
                 try:
                     outcome = self._acquire_script(keys=keys, args=args)
                 except _SLOT_MOVING:  # the lock is not there yet: a moving slot answers TRYAGAIN
-                    if time.monotonic() >= deadline:
+                    if waiting.over():
                         raise
                     outcome = 0  # wait as for a lock held by another request
             if outcome == 1:
                 return token
             if outcome == -1:
                 return None
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise LockTimeoutError("redis", wait)
-            # Jitter keeps waiters that started together from retrying in lockstep.
-            time.sleep(min(remaining, random.uniform(pause / 2, pause)))
-            pause = min(pause * 2, LOCK_RETRY_MAX)
+            waiting.pause()
 
     def release(self, record_id: str, token: str) -> None:
         with _errors("release the lock"):

@@ -31,6 +31,7 @@ from ._lua import ADD_TO_INDEX, DELETE_OWNED
 #: touched on every request extends its owner's index about once per this period.
 INDEX_MARGIN = 24 * 3600.0
 
+
 def user_digest(user_id: str) -> str:
     """What stands for ``user_id`` in key names and records: 32 hex digits of its SHA-256."""
     return hashlib.sha256(user_id.encode("utf-8", "surrogatepass")).hexdigest()[:32]

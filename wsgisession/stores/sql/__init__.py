@@ -36,10 +36,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.engine.interfaces import DBAPICursor
 from sqlalchemy.exc import SQLAlchemyError, StatementError
 
-from ...errors import LockTimeoutError, StoreError
+from ...errors import StoreError
 from ...settings import Settings
+from .._backoff import LockWait
 from ..base import Change, CorruptRecord, Record
-from . import _engine, _locks, _saves, _statements, _table, _users
+from . import _engine, _saves, _statements, _table, _users
 from ._engine import Database
 
 #: Rows deleted per statement by :meth:`SqlStore.clear_expired` (under SQLite's old 999-variable limit).
@@ -110,13 +111,12 @@ class SqlStore:
     def acquire(self, record_id: str, lease: float, wait: float) -> str | None:
         """Take the record's lock for ``lease`` seconds; None if there is no such record.
 
-        Polls (:func:`_locks.pauses`) while another token holds an unexpired lease, handing
+        Polls (``_backoff.LockWait``) while another token holds an unexpired lease, handing
         the connection back to the pool between polls so the holder can save and release;
         raises :class:`LockTimeoutError` after ``wait`` seconds.
         """
         token = secrets.token_hex(16)
-        deadline = time.monotonic() + wait
-        pauses = _locks.pauses()
+        waiting = LockWait("db", wait)
         while True:
             with self._cursor("lock") as (cursor, database):
                 now = time.time()
@@ -124,10 +124,7 @@ class SqlStore:
                     return token
                 if database.queries.select.run(cursor, key=record_id).fetchone() is None:
                     return None
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise LockTimeoutError("db", wait)
-            time.sleep(min(remaining, next(pauses)))
+            waiting.pause()
 
     def release(self, record_id: str, token: str) -> None:
         with self._cursor("release the lock") as (cursor, database):
