@@ -265,7 +265,7 @@ def _record(fields: dict[Any, Any]) -> Record:
     except (KeyError, ValueError):
         raise CorruptRecord("a Redis session hash lacks its bookkeeping fields") from None
     data = {}
-    for name, value in fields.items():  # a loop, not a comprehension: no function built per call
+    for name, value in fields.items():  # a loop, not a comprehension: faster (docs/performance.md)
         if name.startswith(DATA_FIELD_PREFIX):
             data[name[_DATA_FIELD_START:]] = value
     return Record(data, meta, expires_at, version)
