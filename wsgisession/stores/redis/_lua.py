@@ -1,7 +1,7 @@
 """The redis engine's Lua scripts: each runs a store operation in one atomic round trip.
 
 :class:`~.redis.RedisStore` registers them on its client (``EVALSHA``). They use
-the layout described in :mod:`._keys`; :class:`._users.UserIndex` registers
+the layout described in :mod:`._keys`; :class:`._users.UserIndex` runs
 the user index's own two. Every record script names only keys that share the
 record's hash tag, so the scripts run on Redis Cluster too. All the engine's
 Lua is here.
