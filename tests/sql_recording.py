@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from wsgisession.stores import _sql_statements
+from wsgisession.stores.sql import _statements
 
 
 class Recording:
@@ -29,7 +29,7 @@ class Recording:
 def recorded(table: str) -> Iterator[list[tuple[str, Any]]]:
     """The statements on ``table`` sent meanwhile (by Core or on the store's own cursors), with parameters, in order."""
     statements: list[tuple[str, Any]] = []
-    pooled_cursor = _sql_statements.cursor
+    pooled_cursor = _statements.cursor
 
     def record(statement: str, parameters: Any) -> None:
         if table in statement:
@@ -44,11 +44,11 @@ def recorded(table: str) -> Iterator[list[tuple[str, Any]]]:
             yield Recording(cursor, record)
 
     sa.event.listen(sa.Engine, "before_cursor_execute", record_core)
-    _sql_statements.cursor = recording_cursor
+    _statements.cursor = recording_cursor
     try:
         yield statements
     finally:
-        _sql_statements.cursor = pooled_cursor
+        _statements.cursor = pooled_cursor
         sa.event.remove(sa.Engine, "before_cursor_execute", record_core)
 
 

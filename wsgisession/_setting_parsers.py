@@ -10,13 +10,15 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-ENGINE_NAMES = ("db", "cache", "cached_db", "file", "signed_cookies", "redis")
+from ._names import ENGINES, REDIS_URL_KINDS
+
+ENGINE_NAMES = tuple(ENGINES)
 _DOTTED_PATH = re.compile(r"[A-Za-z_][\w.]*[.:][A-Za-z_]\w*")
 # RFC 6265 cookie-name token: no separators, controls or spaces.
 _COOKIE_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _SAMESITE = {"strict": "Strict", "lax": "Lax", "none": "None"}
 #: SESSION_REDIS_URL schemes, as wsgisession.stores.redis_client builds them.
-REDIS_SCHEMES = ("redis", "rediss", "unix", "redis+sentinel", "redis+cluster", "rediss+cluster")
+REDIS_SCHEMES = tuple(REDIS_URL_KINDS)
 _HOST_PORT = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[\w.-]+):\d{1,5}")
 
 #: The rule every signing key meets (SECRET_KEY and each of SECRET_KEY_FALLBACKS).

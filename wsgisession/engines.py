@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from ._names import ENGINES as ENGINES  # public here: engine name -> lazy import path
 from .backends import SessionBackend
 from .backends.server_side import StoreBackend
 from .errors import ConfigurationError, SettingProblem
@@ -12,16 +13,6 @@ from .serializers import SERIALIZERS, Serializer
 from .settings import Settings
 from .signing import SessionIdSigner
 from .stores.base import Locks, Store
-
-#: Engine name -> "module:attribute" of a callable taking Settings.
-ENGINES: dict[str, str] = {
-    "db": "wsgisession.stores.sql:SqlStore.from_settings",
-    "cache": "wsgisession.stores.cache:open_cache",
-    "cached_db": "wsgisession.stores.cached_db:CachedDbStore.from_settings",
-    "file": "wsgisession.stores.file:FileStore.from_settings",
-    "redis": "wsgisession.stores.redis:RedisStore.from_settings",
-    "signed_cookies": "wsgisession.backends.signed_cookies:SignedCookieBackend.from_settings",
-}
 
 
 def build_backend(settings: Settings) -> SessionBackend:

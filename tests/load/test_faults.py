@@ -40,7 +40,7 @@ from tests.load.clients import Client, Load, LoadResult
 from tests.load.load_run import Server, engine_settings, serve
 from tests.load.private_postgres import PrivatePostgres
 from tests.private_redis import PrivateRedis
-from wsgisession.stores._file_io import TEMP_PREFIX
+from wsgisession.stores.file._io import TEMP_PREFIX
 
 pytestmark = pytest.mark.live
 

@@ -54,7 +54,7 @@ def test_the_wheel_ships_the_package_with_py_typed_and_the_license(wheel: Path) 
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
     assert "wsgisession/py.typed" in names
-    assert "wsgisession/stores/redis.py" in names
+    assert {"wsgisession/stores/redis/__init__.py", "wsgisession/stores/redis/_lua.py"} <= names  # subpackages too
     assert f"wsgi_session-{wsgisession.__version__}.dist-info/licenses/LICENSE" in names
     assert not [name for name in names if name.startswith(("tests/", "examples/", "docs/", "benchmarks/"))]
 

@@ -20,9 +20,8 @@ import pytest
 from wsgisession.engines import build_backend
 from wsgisession.errors import ConfigurationError, LockLostError, LockTimeoutError, StoreError
 from wsgisession.settings import Settings
-from wsgisession.stores import _file_swap
 from wsgisession.stores.base import Change, CorruptRecord
-from wsgisession.stores.file import FileStore
+from wsgisession.stores.file import FileStore, _swap
 
 A = "a" * 64
 B = "b" * 64
@@ -108,7 +107,7 @@ def test_a_symlink_planted_in_the_folder_is_not_followed(store: FileStore, folde
 def test_session_files_are_private_and_compact_json(can_swap: bool, store: FileStore, folder: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     if not can_swap:  # as on macOS, or on a file system without RENAME_EXCHANGE
-        monkeypatch.setattr(_file_swap, "_renameat2", None)
+        monkeypatch.setattr(_swap, "_renameat2", None)
     store.save(A, new({"user": '"bob"'}))
     store.save(A, edit({"n": "1"}))  # over the existing file
     path = folder / f"wsgisession-{A}"

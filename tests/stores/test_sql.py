@@ -425,7 +425,7 @@ def kill_pooled_connection(store: SqlStore, database: sa.Engine) -> None:
 @pytest.mark.parametrize("store", ["db-postgres", "db-mariadb"], indirect=True)
 def test_a_connection_the_server_closed_while_idle_is_replaced_unseen(
         store: SqlStore, database: sa.Engine, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("wsgisession.stores._sql_engine.PING_AFTER_IDLE", 0.05)
+    monkeypatch.setattr("wsgisession.stores.sql._engine.PING_AFTER_IDLE", 0.05)
     create(store, A, {"k": '"v"'})
     kill_pooled_connection(store, database)
     time.sleep(0.2)
@@ -436,7 +436,7 @@ def test_a_connection_the_server_closed_while_idle_is_replaced_unseen(
 @pytest.mark.parametrize("store", ["db-postgres", "db-mariadb"], indirect=True)
 def test_a_connection_closed_while_in_use_fails_one_call_and_is_dropped(
         store: SqlStore, database: sa.Engine, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("wsgisession.stores._sql_engine.PING_AFTER_IDLE", 3600.0)  # never idle long enough
+    monkeypatch.setattr("wsgisession.stores.sql._engine.PING_AFTER_IDLE", 3600.0)  # never idle long enough
     create(store, A, {"k": '"v"'})
     kill_pooled_connection(store, database)
     with pytest.raises(StoreError):

@@ -13,9 +13,9 @@ from tests import servers
 from tests.stores import test_redis
 from tests.stores.test_redis import DEAD_URL, CountingRedis
 from wsgisession.errors import StoreError
-from wsgisession.stores._redis_users import INDEX_MARGIN
 from wsgisession.stores.base import Change, IndexesUsers
 from wsgisession.stores.redis import RedisStore
+from wsgisession.stores.redis._users import INDEX_MARGIN
 from wsgisession.stores.redis_client import client_from_url
 
 ODD_USER = "{tenant}:ünïcødé:{}:💥"

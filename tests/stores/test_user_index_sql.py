@@ -13,9 +13,9 @@ from sqlalchemy.schema import CreateTable
 from tests.sql_recording import recorded, verbs
 from tests.stores import test_sql
 from wsgisession.errors import StoreError
-from wsgisession.stores._sql_table import session_table
 from wsgisession.stores.base import Change, IndexesUsers
 from wsgisession.stores.sql import SqlStore
+from wsgisession.stores.sql._table import session_table
 
 A, B, C, D = (letter * 64 for letter in "abcd")
 #: How a save reaches the row: each is a different statement (or sequence of them) in the store.

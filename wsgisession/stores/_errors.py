@@ -47,9 +47,8 @@ class StoreErrors:
     :class:`StoreError` of ``engine`` and ``operation`` (a :class:`StoreMisconfigured` if
     ``diagnosis`` says so), with the exception's type and message as the detail (chained as its cause).
 
-    A class rather than ``contextlib.contextmanager``: entering a generator-based one costs
-    about 1.3 µs, on every store call. ``operation`` comes last so that a ``functools.partial``
-    binds the rest positionally (keyword arguments cost more per call).
+    A class rather than ``contextlib.contextmanager``, for speed: every store call enters one
+    (see docs/performance.md).
     """
 
     __slots__ = ("_caught", "_diagnosis", "_engine", "_operation")

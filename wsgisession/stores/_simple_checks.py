@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from ..checks import CheckResult, check_store, from_error, passed
 from ..errors import StoreError
-from ._file_io import TEMP_PREFIX
+from .file._io import TEMP_PREFIX
 
 if TYPE_CHECKING:
     from .cached_db import CachedDbStore

@@ -21,8 +21,9 @@ short (:class:`ClientOptions`) so that a dead server fails a request within
 seconds instead of hanging it; query-string options in the URL
 (``?socket_timeout=10``) override the options.
 
-To support another kind of deployment, add a builder to :data:`BUILDERS` under
-its URL scheme.
+To support another kind of deployment, add its URL scheme to
+``wsgisession._names.REDIS_URL_KINDS`` (which the setting's parser reads too) and,
+for a new kind, a builder to :data:`_BY_KIND`.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ from redis.cluster import RedisCluster
 from redis.connection import parse_url
 from redis.retry import Retry
 from redis.sentinel import Sentinel
+
+from .._names import REDIS_URL_KINDS
 
 if TYPE_CHECKING:
     from ..settings import Settings
@@ -145,14 +148,14 @@ def _address(host_port: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
+_BY_KIND: dict[str, Callable[[str, ClientOptions], RedisClient]] = {
+    "server": _standalone,
+    "sentinel": _sentinel,
+    "cluster": _cluster,
+}
 #: URL scheme -> function building a client from the URL and the options.
 BUILDERS: dict[str, Callable[[str, ClientOptions], RedisClient]] = {
-    "redis": _standalone,
-    "rediss": _standalone,
-    "unix": _standalone,
-    "redis+sentinel": _sentinel,
-    "redis+cluster": _cluster,
-    "rediss+cluster": _cluster,
+    scheme: _BY_KIND[kind] for scheme, kind in REDIS_URL_KINDS.items()
 }
 
 

@@ -1,6 +1,6 @@
 """The redis engine's per-user index of sessions (:class:`~.base.IndexesUsers`).
 
-Layout: ``f"{prefix}:user:{digest}"`` is a set of the record ids of one user's
+Layout (see :mod:`._keys`): ``f"{prefix}:user:{digest}"`` is a set of the record ids of one user's
 sessions, where ``digest`` is :func:`user_digest` of the user id, so no character
 of a user id (``{``, ``}``, ``:``, non-ASCII) reaches a key name or its cluster
 slot. The set expires once the longest-lived of its sessions may have ended.
@@ -13,7 +13,7 @@ sessions that expired, were deleted or changed hands are skipped (and pruned).
 
 On Redis Cluster the index and the records live in different slots, so no
 script may update both: the record's script says when the index is due
-(:data:`INDEX_DUE_LUA`), and the store then updates the index in a second command.
+(``index_due`` in :mod:`._lua`), and the store then updates the index in a second command.
 The pipelines below mix slots: they are not transactions, so a RedisCluster
 pipeline may split them per node. Needs Redis 7 (``PEXPIREAT … NX``/``GT``).
 """
@@ -21,52 +21,15 @@ pipeline may split them per node. Needs Redis 7 (``PEXPIREAT … NX``/``GT``).
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from .redis import RedisStore
+from ..redis_client import RedisClient
+from ._keys import Keys
+from ._lua import ADD_TO_INDEX, DELETE_OWNED
 
 #: Seconds an index outlives the session that last extended it: a session saved or
 #: touched on every request extends its owner's index about once per this period.
 INDEX_MARGIN = 24 * 3600.0
-
-# Part of the record scripts (save, touch); calls no command. owner: the new owner's
-# digest ('' keeps the owner); known, known_until: the record's usr and usr_until
-# (false for none); expire_ms: the record's new expire-at; until_ms: that plus
-# INDEX_MARGIN. Returns false, or {owner, until_ms} when the owner's index must
-# (again) hold the record until until_ms: the script then writes them to usr and
-# usr_until, before the record's PEXPIREAT (an expire-at in the past deletes the
-# key, and an HSET after it would bring it back), and returns them.
-INDEX_DUE_LUA = """
-local function index_due(owner, known, known_until, expire_ms, until_ms)
-  if owner == '' then
-    if not known or tonumber(expire_ms) <= (tonumber(known_until) or 0) then
-      return false
-    end
-    owner = known
-  end
-  return {owner, until_ms}
-end
-"""
-
-# KEYS: the index. ARGV: the record id, expire-at in ms. NX first: a new set has no
-# expiry, which GT counts as infinite; then GT extends only, never shortens.
-_ADD_SCRIPT = """
-redis.call('SADD', KEYS[1], ARGV[1])
-redis.call('PEXPIREAT', KEYS[1], ARGV[2], 'NX')
-redis.call('PEXPIREAT', KEYS[1], ARGV[2], 'GT')
-return 1
-"""
-
-# KEYS: the hash. ARGV: the owner's digest. Deletes the record only if it is still that user's.
-# The lock stays, as with RedisStore.delete: a request holding it then finds no record
-# and saves nothing, instead of failing with a lost lock.
-_DELETE_OWNED_SCRIPT = """
-if redis.call('HGET', KEYS[1], 'usr') ~= ARGV[1] then
-  return 0
-end
-return redis.call('UNLINK', KEYS[1])
-"""
 
 
 def user_digest(user_id: str) -> str:
@@ -75,26 +38,27 @@ def user_digest(user_id: str) -> str:
 
 
 class UserIndex:
-    """One set per user of a :class:`RedisStore`'s record ids; the store wraps its errors.
+    """One set per user of the record ids under ``keys``; the store wraps its errors.
 
     :meth:`sessions` is two round trips (three when it prunes), :meth:`delete_sessions`
     two; both one when the index is empty.
     """
 
-    def __init__(self, store: RedisStore) -> None:
-        self._store = store
-        self._add_script = store.client.register_script(_ADD_SCRIPT)
+    def __init__(self, client: RedisClient, keys: Keys) -> None:
+        self._client = client
+        self._keys = keys
+        self._add_script = client.register_script(ADD_TO_INDEX)
 
     def key(self, user_id: str) -> str:
         """The Redis key of ``user_id``'s index."""
-        return self._key(user_digest(user_id))
+        return self._keys.user_index(user_digest(user_id))
 
     def add_if_due(self, record_id: str, outcome: object) -> None:
         """Add ``record_id`` to its owner's index if the record script's ``outcome`` says it is due."""
         if not isinstance(outcome, list):
             return
         owner, until_ms = (_text(part) for part in outcome)
-        self._add_script(keys=[self._key(owner)], args=[record_id, until_ms])
+        self._add_script(keys=[self._keys.user_index(owner)], args=[record_id, until_ms])
 
     def sessions(self, user_id: str) -> list[str]:
         """The record ids of ``user_id``'s live sessions, sorted; drops the other entries."""
@@ -102,14 +66,14 @@ class UserIndex:
         members = self._members(index)
         if not members:
             return []
-        pipe = self._store.client.pipeline(transaction=False)
+        pipe = self._client.pipeline(transaction=False)
         for record_id in members:
-            pipe.hget(self._store.key(record_id), "usr")
+            pipe.hget(self._keys.record(record_id), "usr")
         owners: list[Any] = pipe.execute()
         live = sorted(record_id for record_id, owner in zip(members, owners, strict=True)
                       if owner is not None and _text(owner) == digest)
         if len(live) < len(members):
-            self._store.client.srem(index, *set(members).difference(live))
+            self._client.srem(index, *set(members).difference(live))
         return live
 
     def delete_sessions(self, user_id: str, except_record_id: str | None) -> int:
@@ -121,18 +85,15 @@ class UserIndex:
         # EVAL, not a registered script: redis-py checks a pipeline's scripts with an extra
         # SCRIPT EXISTS round trip; sent as a plain command, as RedisCluster's pipelines have
         # no eval() (they route it by its key). SREM, not DEL: an id added meanwhile stays.
-        pipe = self._store.client.pipeline(transaction=False)
+        pipe = self._client.pipeline(transaction=False)
         for record_id in doomed:
-            pipe.execute_command("EVAL", _DELETE_OWNED_SCRIPT, 1, self._store.key(record_id), digest)
+            pipe.execute_command("EVAL", DELETE_OWNED, 1, self._keys.record(record_id), digest)
         pipe.srem(index, *doomed)
         removed: list[Any] = pipe.execute()
         return sum(int(count) for count in removed[:-1])
 
-    def _key(self, digest: str) -> str:
-        return f"{self._store.prefix}:user:{digest}"
-
     def _members(self, index: str) -> list[str]:
-        members: set[Any] = self._store.client.smembers(index)  # type: ignore[assignment,unused-ignore]
+        members: set[Any] = self._client.smembers(index)  # type: ignore[assignment,unused-ignore]
         return [_text(member) for member in members]
 
 

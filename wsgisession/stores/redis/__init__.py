@@ -9,21 +9,8 @@ under memory pressure (``maxmemory-policy`` other than ``noeviction`` or a
 and point it at a Redis that persists its data if sessions must survive a
 restart.
 
-Layout: every key of the record ``record_id`` carries the hash tag
-``{record_id}``, so they all live in one Redis Cluster slot and one script (see
-:mod:`._redis_scripts`) may use several of them (keep braces out of the prefix:
-the first ``{…}`` of a key is its tag).
-
-* ``f"{prefix}:{{{record_id}}}"``, the record: a hash whose fields are
-  ``"k:" + key`` for each session key (so no application key can collide with
-  bookkeeping), ``meta``, ``exp`` (the expiry time, Unix seconds) and ``ver``
-  (bumped on every save). It expires at ``exp`` (``PEXPIREAT``). A session with a
-  user (``Change.user_id``) also has ``usr`` and ``usr_until``, and is listed in
-  that user's index (``…:user:…``, see :mod:`._redis_users`).
-* ``…:lock``, the session lock (``SESSION_LOCKING``): the holder's token, expiring
-  with the lease (``PX``).
-* ``…:gone``, a tombstone left by :meth:`RedisStore.bury` (the cache role of
-  ``cached_db``), expiring after its ttl.
+Layout: one hash per record, a lock and a tombstone beside it, all in the record's
+Redis Cluster slot, and one set per user; see :mod:`._keys`.
 
 A tombstone is no record: ``load``, ``touch`` and ``acquire`` find nothing, a
 save with ``create`` false returns False, ``delete`` leaves the tombstone, and a
@@ -36,7 +23,6 @@ from __future__ import annotations
 
 import functools
 import math
-import random
 import secrets
 import time
 from typing import TYPE_CHECKING, Any, Literal
@@ -44,25 +30,24 @@ from typing import TYPE_CHECKING, Any, Literal
 import redis
 from redis.exceptions import ClusterError, RedisClusterException, TryAgainError
 
-from ..errors import ConfigurationError, LockLostError, LockTimeoutError, SettingProblem
-from . import _redis_checks, _redis_diagnosis, _redis_scripts
-from ._errors import StoreErrors
-from ._redis_users import INDEX_MARGIN, UserIndex, user_digest
-from .base import Change, CorruptRecord, Record, Tombstone
-from .redis_client import ClientOptions, RedisClient, client_from_url
+from ...errors import ConfigurationError, LockLostError, SettingProblem
+from .._backoff import FIRST_PAUSE, LONGEST_PAUSE, LockWait
+from .._errors import StoreErrors
+from ..base import Change, CorruptRecord, Record, Tombstone
+from ..redis_client import ClientOptions, RedisClient, client_from_url
+from . import _checks, _diagnosis, _lua
+from ._keys import DATA_FIELD_PREFIX, Keys
+from ._users import INDEX_MARGIN, UserIndex, user_digest
 
 if TYPE_CHECKING:
-    from ..checks import CheckResult
-    from ..settings import Settings
+    from ...checks import CheckResult
+    from ...settings import Settings
 
 
-#: Prefix of the hash fields that hold session keys.
-DATA_FIELD_PREFIX = "k:"
 _DATA_FIELD_START = len(DATA_FIELD_PREFIX)
 _UNDECODABLE = "a Redis session hash holds bytes that are not UTF-8"
 #: Seconds between two attempts to take a held lock: the first, and the cap of its doubling.
-LOCK_RETRY_FIRST = 0.002
-LOCK_RETRY_MAX = 0.05
+LOCK_RETRY_FIRST, LOCK_RETRY_MAX = FIRST_PAUSE, LONGEST_PAUSE
 #: Seconds a save keeps trying while a Redis Cluster slot moves (or fails over), and the pause
 #: between two tries; a lock waits out such a moment within its own ``wait`` instead.
 SLOT_MOVE_WAIT = 2.0
@@ -77,7 +62,7 @@ class RedisStore:
     """Records as Redis hashes under ``prefix``; thread-safe (the client's pool is).
 
     Every method is one round trip (``acquire`` one per attempt; a save or touch that
-    updates the user's index two, see :mod:`._redis_users`) and raises
+    updates the user's index two, see :mod:`._users`) and raises
     :class:`StoreError` for a Redis failure (unreachable, timed out, refused, a
     fail-over under way); the message never holds session data. ``client`` is a
     :class:`redis.Redis` (a Sentinel's ``master_for`` one too) or a
@@ -94,16 +79,17 @@ class RedisStore:
         self.prefix = prefix
         #: The setting a misconfiguration (a wrong password, an ACL) is blamed on.
         self.setting = setting
-        self.diagnosis = _redis_diagnosis.diagnosis(client, setting, server)
+        self.diagnosis = _diagnosis.diagnosis(client, setting, server)
         self._errors = functools.partial(StoreErrors, "redis", _CAUGHT, self.diagnosis)
-        self._save_script = client.register_script(_redis_scripts.SAVE)
-        self._touch_script = client.register_script(_redis_scripts.TOUCH)
-        self._acquire_script = client.register_script(_redis_scripts.ACQUIRE)
-        self._release_script = client.register_script(_redis_scripts.RELEASE)
-        self._load_cached_script = client.register_script(_redis_scripts.LOAD_CACHED)
-        self._store_record_script = client.register_script(_redis_scripts.STORE_RECORD)
-        self._bury_script = client.register_script(_redis_scripts.BURY)
-        self._users = UserIndex(self)
+        self._keys = keys = Keys(prefix)
+        self._save_script = client.register_script(_lua.SAVE)
+        self._touch_script = client.register_script(_lua.TOUCH)
+        self._acquire_script = client.register_script(_lua.ACQUIRE)
+        self._release_script = client.register_script(_lua.RELEASE)
+        self._load_cached_script = client.register_script(_lua.LOAD_CACHED)
+        self._store_record_script = client.register_script(_lua.STORE_RECORD)
+        self._bury_script = client.register_script(_lua.BURY)
+        self._users = UserIndex(client, keys)
 
     @classmethod
     def from_settings(cls, settings: Settings, url: str | None = None) -> RedisStore:
@@ -117,13 +103,13 @@ class RedisStore:
         url = url or settings.redis_url
         if not url:
             raise ConfigurationError([SettingProblem("SESSION_REDIS_URL", "a Redis URL for the redis engine", "none")])
-        with StoreErrors("redis", _CAUGHT, _redis_diagnosis.diagnosis(None, setting, url), "connect"):
+        with StoreErrors("redis", _CAUGHT, _diagnosis.diagnosis(None, setting, url), "connect"):
             client = client_from_url(url, ClientOptions.from_settings(settings))
         return cls(client, settings.redis_prefix, setting=setting, server=url)
 
     def check(self) -> list[CheckResult]:
         """Connect and authenticate, then check the version (7.0 or later), scripts, writes and Cluster slots."""
-        return _redis_checks.check(self)
+        return _checks.check(self)
 
     def scripts(self) -> list[Any]:
         """The store's registered Lua scripts (``redis.commands.core.Script``)."""
@@ -132,15 +118,15 @@ class RedisStore:
 
     def key(self, record_id: str) -> str:
         """The Redis key of the hash that holds ``record_id``, hash-tagged with the record id."""
-        return f"{self.prefix}:{{{record_id}}}"
+        return self._keys.record(record_id)
 
     def lock_key(self, record_id: str) -> str:
         """The Redis key of ``record_id``'s session lock (same cluster slot as :meth:`key`)."""
-        return self.key(record_id) + ":lock"
+        return self._keys.lock(record_id)
 
     def tombstone_key(self, record_id: str) -> str:
         """The Redis key of ``record_id``'s tombstone (same cluster slot as :meth:`key`)."""
-        return self.key(record_id) + ":gone"
+        return self._keys.tombstone(record_id)
 
     def user_index_key(self, user_id: str) -> str:
         """The Redis key of the set of ``user_id``'s record ids (not in the records' cluster slots)."""
@@ -171,7 +157,7 @@ class RedisStore:
                 written = _when_slot_settles(self._save_script, keys, args, time.monotonic() + SLOT_MOVE_WAIT)
             # After the save, not with it (other cluster slots): if this fails, the app gets
             # the StoreError, but the record is saved and its user's index may lack it until
-            # a later renewal extends the index again (see _redis_users) or the session ends.
+            # a later renewal extends the index again (see _users) or the session ends.
             self._users.add_if_due(record_id, written)
         if written == -1:
             raise LockLostError("redis")
@@ -197,8 +183,7 @@ class RedisStore:
         A Cluster slot that moves meanwhile is waited out like a held lock, within ``wait``.
         """
         token = secrets.token_hex(16)
-        deadline = time.monotonic() + wait
-        pause = LOCK_RETRY_FIRST
+        waiting = LockWait("redis", wait)
         keys = [self.key(record_id), self.lock_key(record_id)]
         args: list[str | int] = [token, _duration_ms(lease)]
         while True:
@@ -206,19 +191,14 @@ class RedisStore:
                 try:
                     outcome = self._acquire_script(keys=keys, args=args)
                 except _SLOT_MOVING:  # the lock is not there yet: a moving slot answers TRYAGAIN
-                    if time.monotonic() >= deadline:
+                    if waiting.over():
                         raise
                     outcome = 0  # wait as for a lock held by another request
             if outcome == 1:
                 return token
             if outcome == -1:
                 return None
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise LockTimeoutError("redis", wait)
-            # Jitter keeps waiters that started together from retrying in lockstep.
-            time.sleep(min(remaining, random.uniform(pause / 2, pause)))
-            pause = min(pause * 2, LOCK_RETRY_MAX)
+            waiting.pause()
 
     def release(self, record_id: str, token: str) -> None:
         with self._errors("release the lock"):
@@ -254,7 +234,7 @@ class RedisStore:
                 _when_slot_settles(self._bury_script, keys, args, time.monotonic() + SLOT_MOVE_WAIT)
 
     def user_sessions(self, user_id: str) -> list[str]:
-        """The record ids of the user's live sessions, sorted; see :class:`~._redis_users.UserIndex`."""
+        """The record ids of the user's live sessions, sorted; see :class:`~._users.UserIndex`."""
         with self._errors("list the user's sessions"):
             return self._users.sessions(user_id)
 
@@ -310,7 +290,7 @@ def _record(fields: dict[Any, Any]) -> Record:
     except (KeyError, ValueError):
         raise CorruptRecord("a Redis session hash lacks its bookkeeping fields") from None
     data = {}
-    for name, value in fields.items():  # a loop, not a comprehension: no function built per call
+    for name, value in fields.items():  # a loop, not a comprehension: faster (docs/performance.md)
         if name.startswith(DATA_FIELD_PREFIX):
             data[name[_DATA_FIELD_START:]] = value
     return Record(data, meta, expires_at, version)

@@ -1,6 +1,6 @@
 """Where one request's time goes: each step of a session read and write, timed alone.
 
-    python -m benchmarks.pieces [--repeat 7] [--number 20000] [--redis]
+    python -m benchmarks.internals.pieces [--repeat 7] [--number 20000] [--redis]
 
 The steps are the calls the middleware makes for a request that reads a counter and writes
 it back on the in-process (``memory://``) engine, each run by ``timeit`` on its own (best of
@@ -39,7 +39,7 @@ from wsgisession._headers import add_session_headers
 from wsgisession.stores.base import Change
 from wsgisession.stores.redis import RedisStore
 
-from .machine import header
+from ..machine import header
 
 SECRET = "benchmark-secret-key-0123456789abcdef"
 
@@ -220,7 +220,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     cookie = first_cookie(middleware)
     rows = [(name, best(function, args.repeat, args.number)) for name, function in steps(middleware, cookie)]
     whole = [(name, best(function, args.repeat, args.number)) for name, function in requests(middleware, cookie)]
-    print(header("benchmarks.pieces", list(argv if argv is not None else sys.argv[1:])))
+    print(header("benchmarks.internals.pieces", list(argv if argv is not None else sys.argv[1:])))
     print()
     print("| step of a write request (memory engine) | µs per call |")
     print("|---|---|")

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import StatementError
 
-from ._errors import Diagnosis, Misconfiguration
+from .._errors import Diagnosis, Misconfiguration
 
 _URL, _TABLE = "SESSION_DB_URL", "SESSION_DB_TABLE"
 _AUTH = (_URL, "authentication failed", "set a user and password the database accepts in SESSION_DB_URL")

@@ -7,8 +7,8 @@ from typing import Any
 
 from redis.exceptions import AuthenticationError, NoPermissionError, ResponseError
 
-from ..errors import mask_url
-from ._errors import Diagnosis, Misconfiguration
+from ...errors import mask_url
+from .._errors import Diagnosis, Misconfiguration
 
 # No example URL with a password in it: every line shown passes through mask_urls, which would blank it.
 _PASSWORD_FIX = ("put the password the server requires in the URL, before the host (a colon, the password and"

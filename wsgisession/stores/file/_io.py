@@ -11,7 +11,7 @@ import os
 import secrets
 import stat
 
-from ._file_swap import exchange
+from ._swap import exchange
 
 #: Temporary files being written are named this prefix and 16 random hex digits.
 TEMP_PREFIX = ".wsgisession-tmp-"

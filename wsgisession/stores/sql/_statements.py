@@ -1,8 +1,8 @@
 """Statements compiled once per engine and run on the pool's DBAPI connections (for :class:`~.sql.SqlStore`).
 
-Running a Core statement costs SQLAlchemy some 65 µs (building it, its cache key, an
-execution context) where the driver needs 7-15 µs. A session's statements never change
-shape, so each is compiled once for the engine's dialect and sent as it is to a cursor of
+Running a Core statement costs SQLAlchemy several times what the driver needs (building it,
+its cache key, an execution context; figures in docs/performance.md). A session's statements
+never change shape, so each is compiled once for the engine's dialect and sent as it is to a cursor of
 a pooled DBAPI connection. What the engine sets up still holds: connections in autocommit,
 pinged after sitting idle, on MySQL counting matched rows (``FOUND_ROWS``). What Core adds
 per statement does not: no bind or result processors (callers bind plain ``str``, ``int``

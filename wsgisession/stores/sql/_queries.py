@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
-from . import _sql_locks, _sql_users
-from ._sql_statements import Statement
+from . import _locks, _users
+from ._statements import Statement
 
 
 class Queries:
@@ -28,10 +28,10 @@ class Queries:
                                           columns.lock_token, columns.lock_expires).where(key), dialect)
         self.touch = Statement(sa.update(table).where(key).values(expire_date=sa.bindparam("expires")), dialect)
         self.delete = Statement(sa.delete(table).where(key), dialect)
-        self.take = Statement(_sql_locks.take(table), dialect)
-        self.give_back = Statement(_sql_locks.give_back(table), dialect)
-        self.user_sessions = Statement(_sql_users.select_live(table), dialect)
-        self._user_deletes = {keeping: Statement(_sql_users.delete_all(table, keeping), dialect)
+        self.take = Statement(_locks.take(table), dialect)
+        self.give_back = Statement(_locks.give_back(table), dialect)
+        self.user_sessions = Statement(_users.select_live(table), dialect)
+        self._user_deletes = {keeping: Statement(_users.delete_all(table, keeping), dialect)
                               for keeping in (False, True)}
         self._inserts = {with_user: Statement(_insert(table, with_user), dialect) for with_user in (False, True)}
         self._writes = {(fenced, with_user): Statement(_write(table, fenced, with_user), dialect)
@@ -65,5 +65,5 @@ def _write(table: sa.Table, fenced: bool, with_user: bool) -> sa.Update:
     columns = table.c
     guard = [columns.session_key == sa.bindparam("key"), columns.version == sa.bindparam("loaded")]
     if fenced:
-        guard += _sql_locks.fence(table)
+        guard += _locks.fence(table)
     return sa.update(table).where(*guard).values(_written(with_user))

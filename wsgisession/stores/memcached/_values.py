@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from .base import CorruptRecord, Record
+from ..base import CorruptRecord, Record
 
 #: memcached reads an expiry above this many seconds (30 days) as a Unix time.
 MAX_RELATIVE_EXPIRY = 30 * 24 * 3600

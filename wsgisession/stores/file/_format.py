@@ -6,7 +6,7 @@ import json
 import time
 from typing import Any, NamedTuple
 
-from .base import Record
+from ..base import Record
 
 _PLAIN_KEYS = frozenset({"m", "e", "v", "d"})
 _LEASED_KEYS = _PLAIN_KEYS | {"lt", "lx"}

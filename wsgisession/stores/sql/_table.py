@@ -11,7 +11,7 @@ from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.schema import CreateIndex, CreateTable
 
-from . import _sql_locks, _sql_users
+from . import _locks, _users
 
 MYSQL = ("mysql", "mariadb")
 
@@ -24,8 +24,8 @@ def session_table(name: str, metadata: sa.MetaData) -> sa.Table:
         sa.Column("session_data", sa.Text().with_variant(mysql.LONGTEXT(), *MYSQL), nullable=False),
         sa.Column("expire_date", sa.Double(), nullable=False, index=True),
         sa.Column("version", sa.BigInteger(), nullable=False),
-        _sql_users.column(),
-        *_sql_locks.columns(),
+        _users.column(),
+        *_locks.columns(),
         # The MariaDB dialect (mariadb:// URLs) reads its own prefix only.
         mysql_charset="utf8mb4", mariadb_charset="utf8mb4",
     )

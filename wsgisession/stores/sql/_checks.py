@@ -13,11 +13,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..checks import CheckResult, failed, from_error, passed
-from . import _sql_engine
+from ...checks import CheckResult, failed, from_error, passed
+from . import _engine
 
 if TYPE_CHECKING:
-    from .sql import SqlStore
+    from . import SqlStore
 
 #: The record id of the row the write check inserts and rolls back (no record id is this short).
 PROBE_KEY = "wsgisession-check"
@@ -27,7 +27,7 @@ def check(store: SqlStore) -> list[CheckResult]:
     """Connect, find the table with the columns the store needs, and write a row in a rolled-back transaction."""
     server = store.url.render_as_string(hide_password=True)
     try:
-        engine = _sql_engine.create_engine(store.url)
+        engine = _engine.create_engine(store.url)
     except OSError as exc:  # a SQLite file that cannot be made
         return [from_error("connect", store._failure("open the database", exc), "SESSION_DB_URL", server)]
     try:

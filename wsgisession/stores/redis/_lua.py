@@ -1,14 +1,51 @@
 """The redis engine's Lua scripts: each runs a store operation in one atomic round trip.
 
 :class:`~.redis.RedisStore` registers them on its client (``EVALSHA``). They use
-the record's layout described in :mod:`.redis`; the user index's part is
-:data:`._redis_users.INDEX_DUE_LUA`. Every key a script names shares the
-record's hash tag, so the scripts run on Redis Cluster too.
+the layout described in :mod:`._keys`; :class:`._users.UserIndex` runs
+the user index's own two. Every record script names only keys that share the
+record's hash tag, so the scripts run on Redis Cluster too. All the engine's
+Lua is here.
 """
 
 from __future__ import annotations
 
-from ._redis_users import INDEX_DUE_LUA
+# Part of the record scripts (save, touch); calls no command. owner: the new owner's
+# digest ('' keeps the owner); known, known_until: the record's usr and usr_until
+# (false for none); expire_ms: the record's new expire-at; until_ms: that plus
+# the index margin. Returns false, or {owner, until_ms} when the owner's index must
+# (again) hold the record until until_ms: the script then writes them to usr and
+# usr_until, before the record's PEXPIREAT (an expire-at in the past deletes the
+# key, and an HSET after it would bring it back), and returns them.
+INDEX_DUE_LUA = """
+local function index_due(owner, known, known_until, expire_ms, until_ms)
+  if owner == '' then
+    if not known or tonumber(expire_ms) <= (tonumber(known_until) or 0) then
+      return false
+    end
+    owner = known
+  end
+  return {owner, until_ms}
+end
+"""
+
+# KEYS: the index. ARGV: the record id, expire-at in ms. NX first: a new set has no
+# expiry, which GT counts as infinite; then GT extends only, never shortens.
+ADD_TO_INDEX = """
+redis.call('SADD', KEYS[1], ARGV[1])
+redis.call('PEXPIREAT', KEYS[1], ARGV[2], 'NX')
+redis.call('PEXPIREAT', KEYS[1], ARGV[2], 'GT')
+return 1
+"""
+
+# KEYS: the hash. ARGV: the owner's digest. Deletes the record only if it is still that user's.
+# The lock stays, as with RedisStore.delete: a request holding it then finds no record
+# and saves nothing, instead of failing with a lost lock.
+DELETE_OWNED = """
+if redis.call('HGET', KEYS[1], 'usr') ~= ARGV[1] then
+  return 0
+end
+return redis.call('UNLINK', KEYS[1])
+"""
 
 # Lua limits how many values unpack() may spread at once, hence batches of 1000.
 _BATCHED = """

@@ -1,6 +1,6 @@
 """Per-key saves against blob saves, for a 10-key session where a request changes one key.
 
-    python -m benchmarks.perkey [--rounds 7] [--loops 300]
+    python -m benchmarks.internals.perkey [--rounds 7] [--loops 300]
 
 A blob save is what Django, Beaker and Flask-Session do: serialize the whole session and
 write it in one command. A per-key save is wsgisession's: the changed key only, applied
@@ -26,13 +26,14 @@ from pathlib import Path
 import redis
 import sqlalchemy as sa
 
-from wsgisession.stores import _file_io, _sql_engine
-from wsgisession.stores._sql_statements import Statement, cursor
 from wsgisession.stores.base import Change, Store
 from wsgisession.stores.file import FileStore
+from wsgisession.stores.file import _io as _file_io
 from wsgisession.stores.redis import RedisStore
 from wsgisession.stores.redis_client import client_from_url
 from wsgisession.stores.sql import SqlStore
+from wsgisession.stores.sql import _engine as _sql_engine
+from wsgisession.stores.sql._statements import Statement, cursor
 
 RECORD_ID = "c" * 64
 SESSION = {f"key{n}": json.dumps({"value": n, "label": f"item number {n}"}) for n in range(10)}

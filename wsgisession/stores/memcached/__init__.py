@@ -7,7 +7,7 @@ evicts under memory pressure and forgets everything when it restarts. Nothing ne
 purging: memcached drops an item when it expires.
 
 Keys carry ``SESSION_REDIS_PREFIX``, the prefix the Redis caches use too (the values
-are encoded and decoded in :mod:`._memcached_values`):
+are encoded and decoded in :mod:`._values`):
 
 * ``f"{prefix}:{record_id}"``: the record, one JSON value ``{"m": meta, "e":
   expires_at, "v": version, "d": {key: value}}`` that memcached expires at
@@ -41,10 +41,12 @@ from urllib.parse import urlsplit
 from pymemcache.client.base import PooledClient  # type: ignore[import-untyped]
 from pymemcache.exceptions import MemcacheError  # type: ignore[import-untyped]
 
-from ..errors import ConfigurationError, LockLostError, LockTimeoutError, SettingProblem, StoreError, mask_value
-from . import _simple_checks
-from ._errors import StoreErrors
-from ._memcached_values import (
+from ...errors import ConfigurationError, LockLostError, SettingProblem, StoreError, mask_value
+from .. import _simple_checks
+from .._backoff import FIRST_PAUSE, LONGEST_PAUSE, LockWait
+from .._errors import StoreErrors
+from ..base import CorruptRecord, Record, Tombstone
+from ._values import (
     DROP,
     Entry,
     Write,
@@ -56,14 +58,13 @@ from ._memcached_values import (
     lock_value,
     tombstone_deadline,
 )
-from ._memcached_values import MAX_RELATIVE_EXPIRY as MAX_RELATIVE_EXPIRY  # public here too, as is exptime
-from ._memcached_values import exptime as exptime
-from .base import CorruptRecord, Record, Tombstone
+from ._values import MAX_RELATIVE_EXPIRY as MAX_RELATIVE_EXPIRY  # public here too, as is exptime
+from ._values import exptime as exptime
 
 if TYPE_CHECKING:
-    from ..checks import CheckResult
-    from ..settings import Settings
-    from .base import Change
+    from ...checks import CheckResult
+    from ...settings import Settings
+    from ..base import Change
 
 #: The port of a ``memcached://host`` URL that names none.
 DEFAULT_PORT = 11211
@@ -72,7 +73,7 @@ CONNECT_TIMEOUT, IO_TIMEOUT = 1.0, 2.0
 #: How many times a change is tried before other writers' changes make it give up.
 CAS_ATTEMPTS = 50
 #: Seconds between two attempts to take a held lock: the first, and the cap of its doubling.
-LOCK_RETRY_FIRST, LOCK_RETRY_MAX = 0.002, 0.05
+LOCK_RETRY_FIRST, LOCK_RETRY_MAX = FIRST_PAUSE, LONGEST_PAUSE
 # memcached keys: at most 250 bytes, no spaces or control characters; a record id is 64 hex digits.
 _PREFIX = re.compile(r"[!-~]{1,180}")
 
@@ -189,15 +190,9 @@ class MemcachedStore:
         if entry is None or entry.record is None:
             return None
         token = secrets.token_hex(16)
-        deadline = time.monotonic() + wait
-        pause = LOCK_RETRY_FIRST
+        waiting = LockWait("memcached", wait)
         while not self._take_lock(record_id, token, lease):
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise LockTimeoutError("memcached", wait)
-            # Jitter keeps waiters that started together from retrying in lockstep.
-            time.sleep(min(remaining, random.uniform(pause / 2, pause)))
-            pause = min(pause * 2, LOCK_RETRY_MAX)
+            waiting.pause()
         return token
 
     def release(self, record_id: str, token: str) -> None:

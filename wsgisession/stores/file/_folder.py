@@ -12,7 +12,7 @@ import os
 import stat
 import tempfile
 
-from ..errors import ConfigurationError, SettingProblem
+from ...errors import ConfigurationError, SettingProblem
 
 SETTING = "SESSION_FILE_PATH"
 FIX = ("a folder of its own, owned by the user the app runs as, that group and others cannot write in"

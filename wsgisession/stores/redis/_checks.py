@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING, Any
 
 from redis.cluster import RedisCluster
 
-from ..checks import CheckResult, failed, from_error, passed
-from ..errors import StoreError
+from ...checks import CheckResult, failed, from_error, passed
+from ...errors import StoreError
 
 if TYPE_CHECKING:
-    from .redis import RedisStore
+    from . import RedisStore
 
-#: The oldest Redis the store's scripts run on (``PEXPIREAT … NX``/``GT``, see ``_redis_users``).
+#: The oldest Redis the store's scripts run on (``PEXPIREAT … NX``/``GT``, see ``_users``).
 MINIMUM_VERSION = (7, 0)
 #: Slots a Redis Cluster has; each must be served by a master.
 CLUSTER_SLOTS = 16384

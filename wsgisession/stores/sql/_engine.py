@@ -12,14 +12,14 @@ from sqlalchemy.engine import URL, Dialect, Engine
 from sqlalchemy.exc import ArgumentError, DisconnectionError, SQLAlchemyError
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
-from ..errors import ConfigurationError, SettingProblem
-from . import _sql_table
-from ._sql_queries import Queries
+from ...errors import ConfigurationError, SettingProblem
+from . import _table
+from ._queries import Queries
 
 #: How long a SQLite connection waits for another process's write lock, in milliseconds.
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
-_DIALECTS = ("sqlite", "postgresql", *_sql_table.MYSQL)
+_DIALECTS = ("sqlite", "postgresql", *_table.MYSQL)
 
 
 class Database(NamedTuple):
@@ -126,7 +126,7 @@ def open_database(url: URL, table: sa.Table, create: bool = True) -> Database:
     engine = create_engine(url)
     try:
         if create:
-            _sql_table.create(engine, table)
+            _table.create(engine, table)
     except SQLAlchemyError:
         engine.dispose()
         raise
@@ -163,7 +163,7 @@ class _IdlePinger:
 
     SQLAlchemy's ``pool_pre_ping`` pings on every checkout: one more round trip per
     statement under load. A connection in steady use goes without; one that fails its
-    statement anyway is dropped (see ``_sql_statements.cursor``).
+    statement anyway is dropped (see ``_statements.cursor``).
     """
 
     def __init__(self, dialect: Dialect) -> None:

@@ -4,7 +4,7 @@ Use it on one machine, or with a folder shared by several machines whose file
 system honours ``flock`` (a local disk, or a network file system with working
 advisory locks). Do not use it on NFS without lock support: concurrent saves
 would then overwrite each other's keys. The folder must be the process's own
-(checked at start, see :mod:`._file_folder`). A file there that is not a regular
+(checked at start, see :mod:`._folder`). A file there that is not a regular
 file of the process (a FIFO, another user's) is never waited on: a session file
 reads as corrupt, a lock file fails the operation.
 
@@ -27,23 +27,24 @@ import errno
 import fcntl
 import logging
 import os
-import random
 import secrets
 import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from ..errors import LockLostError, LockTimeoutError, StoreError, StoreMisconfigured
-from . import _file_folder, _file_io, _simple_checks
-from ._file_format import NOTHING, Corrupt, Lease, Stored, decode, encode, holds
-from ._file_io import TEMP_PREFIX, Foreign, PlantedLink
-from .base import RECORD_ID_PATTERN, Change, CorruptRecord, Record
+from ...errors import LockLostError, StoreError, StoreMisconfigured
+from .. import _simple_checks
+from .._backoff import FIRST_PAUSE, LONGEST_PAUSE, LockWait
+from ..base import RECORD_ID_PATTERN, Change, CorruptRecord, Record
+from . import _folder, _io
+from ._format import NOTHING, Corrupt, Lease, Stored, decode, encode, holds
+from ._io import TEMP_PREFIX, Foreign, PlantedLink
 
 if TYPE_CHECKING:
     from types import TracebackType
 
-    from ..checks import CheckResult
-    from ..settings import Settings
+    from ...checks import CheckResult
+    from ...settings import Settings
 
 logger = logging.getLogger("wsgisession")
 security_logger = logging.getLogger("wsgisession.security")
@@ -59,8 +60,7 @@ STALE_TEMP_AGE = 3600.0
 #: What a failed file operation says when the folder is no longer usable (a misconfiguration).
 _NOT_OURS = (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOENT, errno.ENOTDIR)
 #: First and longest pause (seconds) between two tries of a waiting ``acquire``; jittered.
-LOCK_RETRY_FIRST = 0.002
-LOCK_RETRY_MAX = 0.05
+LOCK_RETRY_FIRST, LOCK_RETRY_MAX = FIRST_PAUSE, LONGEST_PAUSE
 
 
 class FileStore:
@@ -83,7 +83,7 @@ class FileStore:
     @classmethod
     def from_settings(cls, settings: Settings) -> FileStore:
         """A store in ``SESSION_FILE_PATH``; ConfigurationError unless only this process's user can write there."""
-        return cls(_file_folder.private_folder(settings.file_path))
+        return cls(_folder.private_folder(settings.file_path))
 
     def check(self) -> list[CheckResult]:
         """The folder (checked at start) takes a new file, and its lock files open."""
@@ -92,7 +92,7 @@ class FileStore:
     def check_locks(self) -> None:
         """Open (making them if missing) and close every lock file; OSError or Foreign if one cannot be."""
         for lock in self._locks:
-            os.close(_file_io.open_lock(lock))
+            os.close(_io.open_lock(lock))
 
     def load(self, record_id: str) -> Record | None:
         path = self._path(record_id, "load")
@@ -122,7 +122,7 @@ class FileStore:
                 raise LockLostError("file")
             old = current if current is not None else NOTHING
             record = Record(change.apply_to(old.record.data), change.meta, change.expires_at, old.record.version + 1)
-            _file_io.replace(self.folder, path, encode(record, old.lease))
+            _io.replace(self.folder, path, encode(record, old.lease))
             return True
         return False  # a symlink: _errors refused it
 
@@ -136,7 +136,7 @@ class FileStore:
             if current is None:
                 return False
             record = dataclasses.replace(current.record, expires_at=expires_at)
-            _file_io.replace(self.folder, path, encode(record, current.lease))
+            _io.replace(self.folder, path, encode(record, current.lease))
             return True
         return False  # a symlink: _errors refused it
 
@@ -148,8 +148,7 @@ class FileStore:
         path = self._path(record_id, "lock")
         if path is None:
             return None
-        give_up = time.monotonic() + wait  # the wait is this process's own: a monotonic clock is right
-        pause = LOCK_RETRY_FIRST
+        waiting = LockWait("file", wait)
         with self._errors("lock"):
             while True:
                 with self._locked(record_id):
@@ -158,13 +157,9 @@ class FileStore:
                         return None
                     if current.lease is None or current.lease.deadline <= time.time():
                         token = secrets.token_hex(16)
-                        _file_io.replace(self.folder, path, encode(current.record, Lease(token, time.time() + lease)))
+                        _io.replace(self.folder, path, encode(current.record, Lease(token, time.time() + lease)))
                         return token
-                remaining = give_up - time.monotonic()
-                if remaining <= 0:
-                    raise LockTimeoutError("file", wait)
-                time.sleep(min(remaining, random.uniform(pause / 2, pause)))  # jitter: waiters spread out
-                pause = min(pause * 2, LOCK_RETRY_MAX)
+                waiting.pause()
         return None  # a symlink: _errors refused it
 
     def release(self, record_id: str, token: str) -> None:
@@ -175,7 +170,7 @@ class FileStore:
         with self._errors("release the lock"), self._locked(record_id):
             current = self._read_or_warn(path)
             if current is not None and current.lease is not None and current.lease.token == token:
-                _file_io.replace(self.folder, path, encode(current.record, None))
+                _io.replace(self.folder, path, encode(current.record, None))
 
     def delete(self, record_id: str) -> None:
         self.retire(record_id)
@@ -185,9 +180,9 @@ class FileStore:
         if path is None:
             return False
         with self._errors("delete"), self._locked(record_id):
-            if _file_io.is_link(path):
+            if _io.is_link(path):
                 raise PlantedLink  # unlinking it would be harmless, but it must be reported
-            return _file_io.unlink(path)
+            return _io.unlink(path)
         return False  # a symlink: _errors refused it
 
     def clear_expired(self, now: float) -> int:
@@ -218,7 +213,7 @@ class FileStore:
         """The file of ``record_id``, or None (with a security warning) if the id is malformed.
 
         The id pattern leaves no room for a separator, so the only way out of the
-        folder is a symlink as the file itself: see :mod:`._file_io`.
+        folder is a symlink as the file itself: see :mod:`._io`.
         """
         if not isinstance(record_id, str) or RECORD_ID_PATTERN.fullmatch(record_id) is None:
             length = len(record_id) if isinstance(record_id, str) else -1
@@ -233,7 +228,7 @@ class FileStore:
         # flock belongs to the open file description: threads sharing one descriptor
         # would all "hold" the lock at once, so every call opens its own (one cheap
         # open/close per save, and no descriptors kept per thread that never close).
-        fd = _file_io.open_lock(self._locks[int(record_id[:2], 16) % LOCK_STRIPES])
+        fd = _io.open_lock(self._locks[int(record_id[:2], 16) % LOCK_STRIPES])
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             yield
@@ -258,7 +253,7 @@ class FileStore:
             return False
         with self._locked(record_id):
             # A save may have renewed it between the check and the lock.
-            return _expired(path, now) and _file_io.unlink(path)
+            return _expired(path, now) and _io.unlink(path)
 
     def _remove_if_stale(self, name: str, now: float) -> None:
         path = os.path.join(self.folder, name)
@@ -267,7 +262,7 @@ class FileStore:
         except FileNotFoundError:
             return
         if stale:
-            _file_io.unlink(path)
+            _io.unlink(path)
 
 
 class _Errors:
@@ -298,7 +293,7 @@ class _Errors:
             if exc.errno in _NOT_OURS:  # the folder went away or became read-only: no retry mends that
                 raise StoreMisconfigured("file", self.operation, detail, setting="SESSION_FILE_PATH",
                                          server=self.folder, problem="cannot write the folder",
-                                         fix=_file_folder.FIX) from exc
+                                         fix=_folder.FIX) from exc
             raise StoreError("file", self.operation, detail) from exc
         return False
 
@@ -310,7 +305,7 @@ def _refuse_link(operation: str, folder: str) -> None:
 def _read(path: str) -> Stored | None:
     """The content of ``path``, None if there is no file; :class:`Corrupt` if it is malformed or not ours."""
     try:
-        raw = _file_io.read(path)
+        raw = _io.read(path)
     except Foreign:
         security_logger.warning("file store found a session file in %s that is not a regular file owned by"
                                 " this process; read as corrupt", os.path.dirname(path))

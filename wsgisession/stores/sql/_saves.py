@@ -12,10 +12,10 @@ from collections.abc import Mapping
 
 from sqlalchemy.engine.interfaces import DBAPICursor
 
-from ..errors import LockLostError, StoreError
-from . import _sql_locks, _sql_table
-from ._sql_engine import Database
-from .base import Change, Record
+from ...errors import LockLostError, StoreError
+from ..base import Change, Record
+from . import _locks, _table
+from ._engine import Database
 
 #: How many times a save re-reads and merges before giving up with StoreError.
 MAX_ATTEMPTS = 50
@@ -69,9 +69,9 @@ def _current(cursor: DBAPICursor, database: Database, record_id: str,
     if row is None:
         return None
     text, _expire_date, version, lock_token, lock_expires = row
-    if token is not None and not _sql_locks.holds(lock_token, lock_expires, token):
+    if token is not None and not _locks.holds(lock_token, lock_expires, token):
         raise LockLostError("db")
-    decoded = _sql_table.decode(text)
+    decoded = _table.decode(text)
     return (decoded[1] if decoded is not None else {}), int(version)
 
 
@@ -100,7 +100,7 @@ def _insert(cursor: DBAPICursor, database: Database, record_id: str, change: Cha
 
 def _written(record_id: str, change: Change, data: Mapping[str, str], version: int) -> dict[str, object]:
     """The values a write of ``data`` at ``version`` binds: the user too, when the change names one."""
-    values: dict[str, object] = {"key": record_id, "data": _sql_table.encode(change.meta, data),
+    values: dict[str, object] = {"key": record_id, "data": _table.encode(change.meta, data),
                                  "expires": change.expires_at, "version": version}
     if change.user_id is not None:
         values["user"] = change.user_id

@@ -13,16 +13,10 @@ compares it, so hosts sharing a database need clocks that agree to well within t
 
 from __future__ import annotations
 
-import random
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import sqlalchemy as sa
-
-#: The first and the longest pause between two attempts to take a held lock, in seconds.
-FIRST_PAUSE = 0.002
-LONGEST_PAUSE = 0.05
 
 
 def columns() -> list[sa.Column[Any]]:
@@ -53,15 +47,3 @@ def fence(table: sa.Table) -> list[sa.ColumnElement[bool]]:
 def holds(holder: str | None, expires: float | None, token: str) -> bool:
     """Whether a row whose lease columns read ``holder`` and ``expires`` is locked by ``token`` now."""
     return holder == token and expires is not None and expires > time.time()
-
-
-def pauses() -> Iterator[float]:
-    """Pauses between attempts: from :data:`FIRST_PAUSE` doubling to :data:`LONGEST_PAUSE`, jittered.
-
-    The jitter (a pause is between half and all of its nominal length) keeps waiters from
-    polling in step.
-    """
-    pause = FIRST_PAUSE
-    while True:
-        yield random.uniform(pause / 2, pause)
-        pause = min(pause * 2, LONGEST_PAUSE)

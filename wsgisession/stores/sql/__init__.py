@@ -7,18 +7,18 @@ when every request touches the session and the database is busy. Expired rows st
 ``wsgisession clearsessions`` (:meth:`SqlStore.clear_expired`) removes them. The table is created
 on first use, or ahead of time by ``wsgisession createtable`` (``--sql`` prints its DDL instead).
 
-Saves are optimistic (see ``_sql_saves``): a guarded ``UPDATE … WHERE version = :loaded`` in
+Saves are optimistic (see ``_saves``): a guarded ``UPDATE … WHERE version = :loaded`` in
 one statement, and on a conflict a re-read and merge, so concurrent requests changing different
 keys keep each other's writes without holding row locks.
 
 What a request runs is compiled once per engine and sent straight to a pooled DBAPI cursor
-(see ``_sql_statements``); only the table's creation and :meth:`SqlStore.clear_expired` go
+(see ``_statements``); only the table's creation and :meth:`SqlStore.clear_expired` go
 through SQLAlchemy Core.
 
-Session locks (``SESSION_LOCKING``) are leases kept in the row itself (see ``_sql_locks``):
+Session locks (``SESSION_LOCKING``) are leases kept in the row itself (see ``_locks``):
 a save carrying the lock's token is fenced, so a request that outlived its lease saves nothing.
 
-Each row also names its user (``session.set_user``) in an indexed column (see ``_sql_users``),
+Each row also names its user (``session.set_user``) in an indexed column (see ``_users``),
 so "log out everywhere" reads or deletes a user's sessions without scanning the table.
 """
 
@@ -36,12 +36,13 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.engine.interfaces import DBAPICursor
 from sqlalchemy.exc import SQLAlchemyError, StatementError
 
-from ..checks import CheckResult
-from ..errors import LockTimeoutError, StoreError
-from ..settings import Settings
-from . import _sql_checks, _sql_diagnosis, _sql_engine, _sql_locks, _sql_saves, _sql_statements, _sql_table, _sql_users
-from ._sql_engine import Database
-from .base import Change, CorruptRecord, Record
+from ...checks import CheckResult
+from ...errors import StoreError
+from ...settings import Settings
+from .._backoff import LockWait
+from ..base import Change, CorruptRecord, Record
+from . import _checks, _diagnosis, _engine, _saves, _statements, _table, _users
+from ._engine import Database
 
 #: Rows deleted per statement by :meth:`SqlStore.clear_expired` (under SQLite's old 999-variable limit).
 BATCH_SIZE = 500
@@ -56,11 +57,11 @@ class SqlStore:
     """
 
     def __init__(self, url: str, table: str = "wsgisession", *, auto_create: bool = True) -> None:
-        self.url = _sql_engine.parse_url(url)
-        self.table = _sql_table.session_table(table, sa.MetaData())
+        self.url = _engine.parse_url(url)
+        self.table = _table.session_table(table, sa.MetaData())
         #: Whether first use creates a missing table; if not, a missing table is a StoreMisconfigured.
         self.auto_create = auto_create
-        self._diagnosis = _sql_diagnosis.diagnosis(self.url)
+        self._diagnosis = _diagnosis.diagnosis(self.url)
         self._database: Database | None = None
         self._pid = 0
         self._lock = threading.Lock()
@@ -81,7 +82,7 @@ class SqlStore:
         if row is None:
             return None
         text, expire_date, version = row[:3]
-        decoded = _sql_table.decode(text)
+        decoded = _table.decode(text)
         if decoded is None:
             raise CorruptRecord(f"a row of the {self.table.name} table does not hold session data")
         meta, data = decoded
@@ -98,9 +99,9 @@ class SqlStore:
         ValueError, before anything is written, if ``change.user_id`` is over 255 characters or holds a NUL.
         """
         if change.user_id is not None:
-            _sql_users.checked(change.user_id)
+            _users.checked(change.user_id)
         with self._cursor("save") as (cursor, database):
-            return _sql_saves.save(cursor, database, record_id, change)
+            return _saves.save(cursor, database, record_id, change)
 
     def touch(self, record_id: str, expires_at: float) -> bool:
         """Move the expiry only; the version stays, since the data did not change."""
@@ -117,13 +118,12 @@ class SqlStore:
     def acquire(self, record_id: str, lease: float, wait: float) -> str | None:
         """Take the record's lock for ``lease`` seconds; None if there is no such record.
 
-        Polls (:func:`_sql_locks.pauses`) while another token holds an unexpired lease, handing
+        Polls (``_backoff.LockWait``) while another token holds an unexpired lease, handing
         the connection back to the pool between polls so the holder can save and release;
         raises :class:`LockTimeoutError` after ``wait`` seconds.
         """
         token = secrets.token_hex(16)
-        deadline = time.monotonic() + wait
-        pauses = _sql_locks.pauses()
+        waiting = LockWait("db", wait)
         while True:
             with self._cursor("lock") as (cursor, database):
                 now = time.time()
@@ -131,10 +131,7 @@ class SqlStore:
                     return token
                 if database.queries.select.run(cursor, key=record_id).fetchone() is None:
                     return None
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise LockTimeoutError("db", wait)
-            time.sleep(min(remaining, next(pauses)))
+            waiting.pause()
 
     def release(self, record_id: str, token: str) -> None:
         with self._cursor("release the lock") as (cursor, database):
@@ -142,14 +139,14 @@ class SqlStore:
 
     def user_sessions(self, user_id: str) -> list[str]:
         """The user's unexpired record ids, sorted; ValueError for a user id no row can hold."""
-        user = _sql_users.checked(user_id)
+        user = _users.checked(user_id)
         with self._cursor("list a user's sessions") as (cursor, database):
             rows = database.queries.user_sessions.run(cursor, user=user, now=time.time()).fetchall()
         return [record_id for (record_id,) in rows]
 
     def delete_user_sessions(self, user_id: str, except_record_id: str | None = None) -> int:
         """Delete the user's rows but ``except_record_id``'s, expired ones included; return how many."""
-        user = _sql_users.checked(user_id)
+        user = _users.checked(user_id)
         with self._cursor("delete a user's sessions") as (cursor, database):
             if except_record_id is None:
                 return database.queries.delete_user_sessions(False).run(cursor, user=user).rowcount
@@ -190,8 +187,8 @@ class SqlStore:
         """
         engine: Engine | None = None
         try:
-            engine = _sql_engine.create_engine(self.url)
-            return _sql_table.create(engine, self.table)
+            engine = _engine.create_engine(self.url)
+            return _table.create(engine, self.table)
         except (SQLAlchemyError, OSError) as exc:  # OSError: a SQLite file that cannot be made
             raise self._failure("create the table", exc) from exc
         finally:
@@ -204,7 +201,7 @@ class SqlStore:
         A missing table fails the check even where first use would create it: a typo in
         ``SESSION_DB_TABLE`` would otherwise go unseen. Uses connections of its own.
         """
-        return _sql_checks.check(self)
+        return _checks.check(self)
 
     def create_table_sql(self) -> str:
         """The ``CREATE TABLE`` and ``CREATE INDEX`` statements :meth:`create_table` runs; touches no database.
@@ -216,7 +213,7 @@ class SqlStore:
             dialect = self.url.get_dialect()()
         except SQLAlchemyError as exc:
             raise StoreError("db", "compile the table's DDL", self._describe(exc)) from exc
-        return _sql_table.ddl(self.table, dialect)
+        return _table.ddl(self.table, dialect)
 
     def close(self) -> None:
         """Close the pooled connections; a later call opens new ones."""
@@ -233,7 +230,7 @@ class SqlStore:
         except (SQLAlchemyError, OSError) as exc:  # OSError: a SQLite file that cannot be made
             raise self._failure(operation, exc) from exc
         try:
-            with _sql_statements.cursor(database.engine) as cursor:
+            with _statements.cursor(database.engine) as cursor:
                 yield cursor, database
         except (database.error, SQLAlchemyError) as exc:
             raise self._failure(operation, exc) from exc
@@ -245,7 +242,7 @@ class SqlStore:
             return database
         with self._lock:
             if self._database is None:
-                self._database = _sql_engine.open_database(self.url, self.table, create=self.auto_create)
+                self._database = _engine.open_database(self.url, self.table, create=self.auto_create)
             elif self._pid != os.getpid():
                 # Connections opened before a fork belong to the parent (SQLAlchemy "pooling
                 # and multiprocessing"): drop them from this process's pool without closing them.

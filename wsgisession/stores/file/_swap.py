@@ -2,8 +2,8 @@
 
 Why: renamed over an existing file, a file's data starts being written out at
 once on ext4 (``auto_da_alloc``, its guard for programs that never fsync). That
-partial fsync tripled the cost of a save (~140 µs instead of ~30 on a virtual
-disk) and buys nothing we rely on: see the no-fsync note in :mod:`._file_io`.
+partial fsync tripled the cost of a save (docs/performance.md) and buys nothing we
+rely on: see the no-fsync note in :mod:`._io`.
 Swapping the new file in and unlinking the old one is as atomic for readers.
 Elsewhere, and on file systems that cannot swap, callers rename."""
 
