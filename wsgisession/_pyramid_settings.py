@@ -81,7 +81,7 @@ def _typed(hint: Any, text: str) -> Any:
         return None  # "None" stays a string where a string is wanted (SameSite "None")
     base = next((arg for arg in typing.get_args(hint) if arg is not type(None)), hint) if optional else hint
     cleaned = text.strip()
-    if base is bool:
+    if base is bool or bool in typing.get_args(base):  # bool | "auto" (SESSION_COOKIE_SECURE): other words stay text
         lowered = cleaned.lower()
         return True if lowered in _TRUE else False if lowered in _FALSE else text
     try:
