@@ -94,7 +94,8 @@ def test_wiring_by_hand(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("text", "key", "value"), [
-    ("true", "SESSION_COOKIE_SECURE", True), ("auto", "SESSION_COOKIE_SECURE", "auto"), ("Off", "SESSION_LOCKING", False),
+    ("true", "SESSION_COOKIE_SECURE", True), ("auto", "SESSION_COOKIE_SECURE", "auto"),
+    ("Off", "SESSION_LOCKING", False),
     ("42", "SESSION_COOKIE_AGE", 42), ("2.5", "SESSION_LOCK_TIMEOUT", 2.5),
     ("none", "SESSION_ABSOLUTE_AGE", None), ("3600", "SESSION_ABSOLUTE_AGE", 3600),
     ("None", "SESSION_COOKIE_SAMESITE", "None"), ("6380", "SESSION_REDIS_PORT", 6380),
