@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
+from ._imports import import_path as import_path  # public here too
 from ._names import ENGINES as ENGINES  # public here: engine name -> lazy import path
 from .backends import SessionBackend
 from .backends.server_side import StoreBackend
@@ -23,7 +21,8 @@ def build_backend(settings: Settings) -> SessionBackend:
         return backend
     from .migration import migrating_backend  # only for SESSION_MIGRATE_FROM
 
-    return migrating_backend(backend, settings, build_serializer(settings))
+    return migrating_backend(backend, settings, build_serializer(settings),
+                             build_backend=build_backend, build_serializer=build_serializer)
 
 
 def _engine_backend(settings: Settings) -> SessionBackend:
@@ -57,15 +56,3 @@ def build_serializer(settings: Settings) -> Serializer:
         raise ConfigurationError([SettingProblem(
             "SESSION_SERIALIZER", "a class with dumps(value) -> str and loads(str)", repr(settings.serializer))])
     return serializer  # type: ignore[no-any-return]
-
-
-def import_path(setting: str, path: str) -> Any:
-    """Import ``"pkg.module:attr.attr"`` or ``"pkg.module.attr"``; ConfigurationError naming ``setting``."""
-    module_name, _, attrs = path.partition(":") if ":" in path else path.rpartition(".")
-    try:
-        target: Any = importlib.import_module(module_name)
-        for attr in attrs.split("."):
-            target = getattr(target, attr)
-    except (ImportError, AttributeError) as exc:
-        raise ConfigurationError([SettingProblem(setting, "an importable dotted path", f"{path!r} ({exc})")]) from exc
-    return target

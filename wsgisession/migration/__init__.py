@@ -12,31 +12,23 @@ once that save landed.
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from .. import _lifecycle
 from ..backends import Loaded, Rejected, SessionBackend
 from ..backends.server_side import StoreBackend
+from .sources import OldSessions as OldSessions  # public here too
+from .sources import old_sessions
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from .._pending import Pending
     from ..serializers import Serializer
     from ..settings import Settings
 
 #: Marks a retired key as the old engine's (wsgisession keys never hold a colon).
 OLD_KEY_PREFIX = "migrate-from:"
-
-class OldSessions(Protocol):
-    """The engine being left, as :class:`MigratingBackend` reads it (a :class:`SessionBackend` is one).
-
-    ``load`` returns the session a cookie names with its values serialized by the *new*
-    engine's serializer, or why there is none; it raises StoreError only when the store fails.
-    """
-
-    def load(self, cookie_value: str, now: float) -> Loaded | Rejected: ...
-
-    def delete(self, key: str) -> None: ...
-
 
 class MigratingBackend(SessionBackend):
     """The new engine's back end, falling back to the engine being left for cookies it does not know.
@@ -117,9 +109,14 @@ def _old_key(key: str | None) -> str | None:
     return key[len(OLD_KEY_PREFIX):]
 
 
-def migrating_backend(new: SessionBackend, settings: Settings, serializer: Serializer) -> MigratingBackend:
-    """``new`` behind a :class:`MigratingBackend` reading ``settings.migrate_from``."""
-    from .sources import old_sessions
+def migrating_backend(new: SessionBackend, settings: Settings, serializer: Serializer, *,
+                      build_backend: Callable[[Settings], SessionBackend],
+                      build_serializer: Callable[[Settings], Serializer]) -> MigratingBackend:
+    """``new`` behind a :class:`MigratingBackend` reading ``settings.migrate_from``.
 
+    ``build_backend`` and ``build_serializer`` build the old engine's back end and serializer
+    (``wsgisession.engines`` passes its own, so this package needs no import of it).
+    """
     assert settings.migrate_from is not None  # the caller checked
-    return MigratingBackend(new, old_sessions(settings.migrate_from, settings, serializer))
+    return MigratingBackend(new, old_sessions(settings.migrate_from, settings, serializer,
+                                              build_backend, build_serializer))

@@ -11,36 +11,21 @@ and writing it again is harmless.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
-from dataclasses import dataclass
 
 from .. import _lifecycle
-from ..backends import SessionBackend
 from ..backends.server_side import StoreBackend
-from ..engines import build_backend, build_serializer
-from ..errors import ConfigurationError, SettingProblem
+from ..engines import build_serializer
 from ..settings import Settings
 from ..stores.base import Change
 from . import OLD_KEY_PREFIX
+from ._run import Moved as Moved  # public here too, as are Progress and server_side
+from ._run import Progress as Progress
+from ._run import server_side as server_side
 from .django import DjangoDbSessions, DjangoRow
 
 DJANGO_ENGINES = ("django.contrib.sessions.backends.db", "django.contrib.sessions.backends.cached_db")
 #: Rows read per batch by default.
 BATCH_SIZE = 500
-
-Progress = Callable[["Moved"], object]
-
-
-@dataclass
-class Moved:
-    """What a run did so far."""
-
-    #: Sessions written to the new store (and deleted from the old one).
-    moved: int = 0
-    #: Sessions that had expired: deleted, not copied.
-    expired: int = 0
-    #: Sessions that are not authentic or cannot be read: left where they are, for a look.
-    refused: int = 0
 
 
 def migrate(source: Settings, target: Settings, now: float, batch_size: int = BATCH_SIZE,
@@ -85,13 +70,3 @@ def _move_one(old: DjangoDbSessions, new: StoreBackend, row: DjangoRow, now: flo
     new.store.save(_lifecycle.record_id(OLD_KEY_PREFIX + row.key), change)
     old.delete(row.key)
     counts.moved += 1
-
-
-def server_side(settings: Settings, option: str) -> StoreBackend:
-    """The store back end ``settings`` name; ConfigurationError for one that keeps sessions in cookies."""
-    backend: SessionBackend = build_backend(settings)
-    if not isinstance(backend, StoreBackend):
-        raise ConfigurationError([SettingProblem(
-            "SESSION_ENGINE", f"a server-side engine for `wsgisession migrate {option}` (signed cookies live in"
-            " browsers: they are moved at each request)", repr(settings.engine))])
-    return backend

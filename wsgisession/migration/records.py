@@ -19,7 +19,7 @@ from ..engines import build_serializer
 from ..errors import ConfigurationError, SettingProblem
 from ..settings import Settings
 from ..stores.base import RECORD_ID_PATTERN, Change, Record, Retires, Store
-from .ahead import Moved, Progress, server_side
+from ._run import Moved, Progress, server_side
 from .django import engine_url
 
 #: The old engines whose records this module can list.

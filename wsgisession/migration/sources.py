@@ -3,17 +3,35 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
+from typing import Protocol
 
+from .._imports import import_path
 from .._migration_sources import FOREIGN_ENGINES
 from ..backends import Loaded, Rejected, SessionBackend
-from ..engines import build_backend, build_serializer, import_path
 from ..serializers import Serializer
 from ..settings import Settings
-from . import OldSessions
 
 
-def old_sessions(old: Settings, new: Settings, serializer: Serializer) -> OldSessions:
-    """What ``SESSION_MIGRATE_FROM`` (parsed as ``old``) names, returning values for ``serializer``."""
+class OldSessions(Protocol):
+    """The engine being left, as :class:`~wsgisession.migration.MigratingBackend` reads it (a SessionBackend is one).
+
+    ``load`` returns the session a cookie names with its values serialized by the *new*
+    engine's serializer, or why there is none; it raises StoreError only when the store fails.
+    """
+
+    def load(self, cookie_value: str, now: float) -> Loaded | Rejected: ...
+
+    def delete(self, key: str) -> None: ...
+
+
+def old_sessions(old: Settings, new: Settings, serializer: Serializer,
+                 build_backend: Callable[[Settings], SessionBackend],
+                 build_serializer: Callable[[Settings], Serializer]) -> OldSessions:
+    """What ``SESSION_MIGRATE_FROM`` (parsed as ``old``) names, returning values for ``serializer``.
+
+    A wsgisession engine's back end and serializer come from ``build_backend`` and ``build_serializer``.
+    """
     foreign = FOREIGN_ENGINES.get(old.engine)
     if foreign is not None:
         return import_path("SESSION_MIGRATE_FROM", foreign)(old, serializer)  # type: ignore[no-any-return]

@@ -46,9 +46,9 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
+from ..checks import CheckResult, check_store
 from ..errors import StoreError
 from ..events import BurstLog
-from . import _simple_checks
 from .base import (
     CachesRecords,
     Change,
@@ -67,7 +67,6 @@ from .local_cache import LocalCache
 from .memory import max_entries_of
 
 if TYPE_CHECKING:
-    from ..checks import CheckResult
     from ..settings import Settings
 
 #: Seconds a deleted session stays marked as deleted in the cache: longer than any
@@ -122,7 +121,9 @@ class CachedDbStore:
 
     def check(self) -> list[CheckResult]:
         """The database's checks, then the cache's (``database connect``, ``cache connect``…)."""
-        return _simple_checks.cached_db(self)
+        return [CheckResult(f"{part} {result.name}", result.ok, result.message, result.setting)
+                for part, checked in (("database", self.db), ("cache", self.cache))
+                for result in check_store(checked)]
 
     def load(self, record_id: str) -> Record | None:
         if record_id not in self._suspect:

@@ -33,10 +33,9 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from ...errors import LockLostError, StoreError, StoreMisconfigured
-from .. import _simple_checks
 from .._backoff import FIRST_PAUSE, LONGEST_PAUSE, LockWait
 from ..base import RECORD_ID_PATTERN, Change, CorruptRecord, Record
-from . import _folder, _io
+from . import _checks, _folder, _io
 from ._format import NOTHING, Corrupt, Lease, Stored, decode, encode, holds
 from ._io import TEMP_PREFIX, Foreign, PlantedLink
 
@@ -87,7 +86,7 @@ class FileStore:
 
     def check(self) -> list[CheckResult]:
         """The folder (checked at start) takes a new file, and its lock files open."""
-        return _simple_checks.file(self)
+        return _checks.check(self.folder, self._errors, self.check_locks)
 
     def check_locks(self) -> None:
         """Open (making them if missing) and close every lock file; OSError or Foreign if one cannot be."""

@@ -42,10 +42,10 @@ from pymemcache.client.base import PooledClient  # type: ignore[import-untyped]
 from pymemcache.exceptions import MemcacheError  # type: ignore[import-untyped]
 
 from ...errors import ConfigurationError, LockLostError, SettingProblem, StoreError, mask_value
-from .. import _simple_checks
 from .._backoff import FIRST_PAUSE, LONGEST_PAUSE, LockWait
 from .._errors import StoreErrors
 from ..base import CorruptRecord, Record, Tombstone
+from . import _checks
 from ._values import (
     DROP,
     Entry,
@@ -125,7 +125,7 @@ class MemcachedStore:
 
     def check(self) -> list[CheckResult]:
         """The server answers and takes a key under the prefix."""
-        return _simple_checks.memcached(self)
+        return _checks.check(self.client, self.prefix, _errors)
 
     def key(self, record_id: str) -> str:
         """The memcached key of ``record_id``'s record (and tombstone)."""

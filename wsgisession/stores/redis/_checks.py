@@ -5,15 +5,14 @@ scripts, write permission on the prefix, and on a Cluster that every slot is ser
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from redis.cluster import RedisCluster
 
 from ...checks import CheckResult, failed, from_error, passed
 from ...errors import StoreError
-
-if TYPE_CHECKING:
-    from . import RedisStore
+from .._errors import Diagnosis, StoreErrors
+from ..redis_client import RedisClient
 
 #: The oldest Redis the store's scripts run on (``PEXPIREAT … NX``/``GT``, see ``_users``).
 MINIMUM_VERSION = (7, 0)
@@ -22,9 +21,29 @@ CLUSTER_SLOTS = 16384
 _PROBE_SCRIPT = "return 1"
 
 
-def check(store: RedisStore) -> list[CheckResult]:
+class CheckedStore(Protocol):
+    """What the checks use of the store (a ``RedisStore``): its client, prefix, setting, scripts and errors."""
+
+    @property
+    def client(self) -> RedisClient: ...
+
+    @property
+    def prefix(self) -> str: ...
+
+    @property
+    def setting(self) -> str: ...
+
+    @property
+    def diagnosis(self) -> Diagnosis: ...
+
+    def scripts(self) -> list[Any]: ...
+
+    def _errors(self, operation: str) -> StoreErrors: ...
+
+
+def check(store: CheckedStore) -> list[CheckResult]:
     """Run the checks in order; the first that fails ends the list (the later ones would fail with it)."""
-    steps: list[tuple[str, Callable[[RedisStore], CheckResult]]] = [
+    steps: list[tuple[str, Callable[[CheckedStore], CheckResult]]] = [
         ("connect", _connect), ("version", _version), ("scripts", _scripts), ("write", _write)]
     if isinstance(store.client, RedisCluster):
         steps.append(("cluster", _cluster))
@@ -40,12 +59,12 @@ def check(store: RedisStore) -> list[CheckResult]:
     return results
 
 
-def _connect(store: RedisStore) -> CheckResult:
+def _connect(store: CheckedStore) -> CheckResult:
     store.client.ping()
     return passed("connect", f"connected and authenticated to {store.diagnosis.server}")
 
 
-def _version(store: RedisStore) -> CheckResult:
+def _version(store: CheckedStore) -> CheckResult:
     # HELLO, not INFO: an ACL that denies @dangerous (INFO among them) still allows HELLO.
     if isinstance(store.client, RedisCluster):  # redis-py routes no HELLO: ask each node's own client
         nodes = store.client.get_nodes()  # type: ignore[no-untyped-call]
@@ -60,7 +79,7 @@ def _version(store: RedisStore) -> CheckResult:
     return passed("version", f"Redis {shown}")
 
 
-def _scripts(store: RedisStore) -> CheckResult:
+def _scripts(store: CheckedStore) -> CheckResult:
     sha = store.client.script_load(_PROBE_SCRIPT)
     if store.client.evalsha(sha, 0) != 1:
         return failed("scripts", "EVALSHA did not run the script it loaded", store.setting,
@@ -70,14 +89,14 @@ def _scripts(store: RedisStore) -> CheckResult:
     return passed("scripts", "SCRIPT LOAD and EVALSHA work; the store's scripts compile")
 
 
-def _write(store: RedisStore) -> CheckResult:
+def _write(store: CheckedStore) -> CheckResult:
     key = f"{store.prefix}:{{wsgisession-check}}"
     store.client.set(key, "1", px=10_000)
     store.client.delete(key)
     return passed("write", f"may write keys under the prefix {store.prefix!r}")
 
 
-def _cluster(store: RedisStore) -> CheckResult:
+def _cluster(store: CheckedStore) -> CheckResult:
     """Every node's own view of the slot map (a node that dropped slots may be the only one that knows)."""
     views = store.client.execute_command(  # type: ignore[no-untyped-call]
         "CLUSTER SLOTS", target_nodes=RedisCluster.ALL_NODES)

@@ -7,23 +7,36 @@ runs in a transaction that is rolled back, so it leaves no row behind.
 from __future__ import annotations
 
 import difflib
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from ...checks import CheckResult, failed, from_error, passed
+from ...errors import StoreError
 from . import _engine
-
-if TYPE_CHECKING:
-    from . import SqlStore
 
 #: The record id of the row the write check inserts and rolls back (no record id is this short).
 PROBE_KEY = "wsgisession-check"
 
 
-def check(store: SqlStore) -> list[CheckResult]:
+class CheckedStore(Protocol):
+    """What the checks read of the store (a ``SqlStore``): its URL, its table, and how it words a failure."""
+
+    @property
+    def url(self) -> URL: ...
+
+    @property
+    def table(self) -> sa.Table: ...
+
+    @property
+    def auto_create(self) -> bool: ...
+
+    def _failure(self, operation: str, exc: Exception) -> StoreError: ...
+
+
+def check(store: CheckedStore) -> list[CheckResult]:
     """Connect, find the table with the columns the store needs, and write a row in a rolled-back transaction."""
     server = store.url.render_as_string(hide_password=True)
     try:
@@ -41,7 +54,7 @@ def check(store: SqlStore) -> list[CheckResult]:
         engine.dispose()
 
 
-def _connect(store: SqlStore, engine: Engine, server: str) -> CheckResult:
+def _connect(store: CheckedStore, engine: Engine, server: str) -> CheckResult:
     try:
         with engine.connect() as connection:
             connection.execute(sa.text("SELECT 1"))
@@ -50,7 +63,7 @@ def _connect(store: SqlStore, engine: Engine, server: str) -> CheckResult:
     return passed("connect", f"connected to {server}")
 
 
-def _table(store: SqlStore, engine: Engine, server: str) -> CheckResult:
+def _table(store: CheckedStore, engine: Engine, server: str) -> CheckResult:
     name = store.table.name
     try:
         inspector = sa.inspect(engine)
@@ -67,7 +80,7 @@ def _table(store: SqlStore, engine: Engine, server: str) -> CheckResult:
     return passed("table", f"{name!r} has the session columns")
 
 
-def _missing_table(store: SqlStore, tables: list[str], server: str) -> CheckResult:
+def _missing_table(store: CheckedStore, tables: list[str], server: str) -> CheckResult:
     name = store.table.name
     close = difflib.get_close_matches(name, tables, n=1)
     hint = f" (there is a table {close[0]!r}: a typo?)" if close else ""
@@ -76,7 +89,7 @@ def _missing_table(store: SqlStore, tables: list[str], server: str) -> CheckResu
                   "run 'wsgisession createtable --settings SOURCE', or correct SESSION_DB_TABLE")
 
 
-def _write(store: SqlStore, engine: Engine, server: str) -> CheckResult:
+def _write(store: CheckedStore, engine: Engine, server: str) -> CheckResult:
     try:
         with engine.connect() as connection:
             _write_and_roll_back(store, connection)
@@ -85,7 +98,7 @@ def _write(store: SqlStore, engine: Engine, server: str) -> CheckResult:
     return passed("write", f"may insert, update and delete rows of {store.table.name!r}")
 
 
-def _write_and_roll_back(store: SqlStore, connection: Connection) -> None:
+def _write_and_roll_back(store: CheckedStore, connection: Connection) -> None:
     # The store's engine is in autocommit; the probe needs a transaction to roll back.
     level = "SERIALIZABLE" if engine_is_sqlite(connection) else "READ COMMITTED"
     connection = connection.execution_options(isolation_level=level)
