@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ._commit import commit, commit_late
+from ._context import SessionContext
 from ._headers import add_session_headers
-from ._pending import SessionContext
 from .checks import CheckResult, check_backend
 from .engines import build_backend, build_serializer
 from .errors import MiddlewareMissingError, StoreError, StoreMisconfigured
