@@ -7,7 +7,7 @@ from datetime import datetime
 
 from . import _changes, _lifecycle, cookies
 from ._headers import varies_on_cookie
-from ._pending import Pending
+from .backends.contract import Pending
 from .errors import StoreError
 from .session import Session
 

@@ -13,9 +13,9 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from ._commit import commit, commit_late
+from ._context import SessionContext
 from ._deployment import SECURE_ON_HTTP, OnceWarning, ProcessCheck
 from ._headers import add_session_headers
-from ._pending import SessionContext
 from .checks import CheckResult, check_backend
 from .engines import build_backend, build_serializer
 from .errors import MiddlewareMissingError, StoreError, StoreMisconfigured

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from . import _changes, _lifecycle, cookies
-from ._pending import Pending, SessionContext
-from .backends import Loaded, Rejected
+from ._context import SessionContext
+from .backends.contract import Loaded, Pending, Rejected
 from .errors import StoreError
 
 

@@ -14,8 +14,8 @@ from redis.crc import key_slot
 
 from tests import servers
 from wsgisession import _lifecycle
-from wsgisession._pending import Pending
 from wsgisession.backends import Loaded
+from wsgisession.backends.contract import Pending
 from wsgisession.backends.server_side import StoreBackend
 from wsgisession.errors import ConfigurationError, LockLostError, StoreError
 from wsgisession.settings import Settings

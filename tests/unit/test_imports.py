@@ -17,9 +17,6 @@ PACKAGE_DIR = Path(wsgisession.__file__).parent
 #: Cycles known today and owned by a later step; each entry is a frozenset of module names.
 #: Remove an entry when its cycle goes: the test fails on any cycle not listed here.
 KNOWN_CYCLES: set[frozenset[str]] = {
-    # Session state: `_pending` names the backends it hands changes to, and the backends build
-    # `_pending` objects. The session-state step of the architecture issue removes it.
-    frozenset({"wsgisession._pending", "wsgisession.backends"}),
     # Committing a session: `_commit` reads the Session it commits, and `Session.save()` calls `_commit.save_now`.
     # Removed by the session-state step (`_commit` will read only the session's SessionState).
     frozenset({"wsgisession._commit", "wsgisession.session"}),

@@ -8,7 +8,7 @@ import pytest
 
 from wsgisession import SessionDataError
 from wsgisession._commit import commit, pending_for, wants_to_save
-from wsgisession._pending import SessionContext
+from wsgisession._context import SessionContext
 from wsgisession.backends.server_side import StoreBackend
 from wsgisession.events import Events
 from wsgisession.serializers import JSONSerializer

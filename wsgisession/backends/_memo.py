@@ -1,7 +1,8 @@
-"""A memo bounded by entries and by bytes: what a worker remembers of the cookies it decoded."""
+"""What a worker remembers of the cookies it checked: a bounded memo, and an ``lru_cache`` of checks."""
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -59,3 +60,18 @@ class BoundedMemo(Generic[_Value]):
             self._values.clear()
             self._sizes.clear()
             self._bytes = 0
+
+
+_Read = TypeVar("_Read")
+
+
+def remember_accepted(read: Callable[[str], _Read], size: int) -> Callable[[str], _Read]:
+    """``read`` (a cookie value's check), memoized for the last ``size`` values it accepted.
+
+    A browser sends the same cookie until it is given another, so each value is checked
+    once per worker, not per request. A refusal is raised (:class:`~.contract.RefusedCookie`),
+    and ``lru_cache`` keeps no exceptions: a forged value is checked, refused and counted every
+    time, and cannot crowd out the genuine ones. A hit matches the whole value by its
+    (randomized) hash, so it tells a guesser nothing about a signature.
+    """
+    return functools.lru_cache(maxsize=size)(read)

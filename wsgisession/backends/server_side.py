@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 
 from .. import _lifecycle
-from .._pending import Pending
 from ..errors import UnsupportedOperation
 from ..signing import SessionIdSigner
 from ..stores.base import (
@@ -19,7 +18,8 @@ from ..stores.base import (
     Store,
     Touches,
 )
-from . import Loaded, RefusedCookie, Rejected, SessionBackend, remember_accepted
+from ._memo import remember_accepted
+from .contract import Loaded, Pending, RefusedCookie, Rejected, SessionBackend
 
 logger = logging.getLogger("wsgisession")
 

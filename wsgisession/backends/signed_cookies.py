@@ -17,13 +17,12 @@ import zlib
 from typing import Any, Protocol
 
 from .. import _b64, _lifecycle
-from .._pending import Pending
 from ..encryption import CookieCipher, DecryptionError
 from ..errors import CookieTooLargeError
 from ..settings import Settings
 from ..signing import HmacSigner
-from . import Loaded, Rejected, SessionBackend
 from ._memo import BoundedMemo
+from .contract import Loaded, Pending, Rejected, SessionBackend
 
 #: Separates these signatures from any other use of SECRET_KEY.
 SALT = "wsgisession.signed_cookies"

@@ -23,7 +23,7 @@ from .sources import old_sessions
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from .._pending import Pending
+    from ..backends.contract import Pending
     from ..serializers import Serializer
     from ..settings import Settings
 
