@@ -52,7 +52,7 @@ class SessionMiddleware:
 
     ``hooks`` (:class:`~.hooks.Hooks`): the application's functions called when a session is created,
     rotated, logged out, revoked or found expired. ``meter_provider``: where the OpenTelemetry
-    metrics go (default: the global one, if an SDK configured it; see :mod:`~.metrics`).
+    metrics go (default: the global one, if an SDK configured it; see ``wsgisession.metrics``).
 
     :raises ConfigurationError: when ``settings`` are invalid (all problems listed).
     """
