@@ -39,9 +39,9 @@ nitpick_ignore_regex = [
     (r"py:.*", r".*\[.*"),  # pieces of generic annotations
     (r"py:.*", r"wsgisession\.(.*\.)?_.*"),  # private modules and names
     (r"py:.*", r"(_typeshed|enum|typing|collections|datetime|decimal|uuid|logging|threading|werkzeug|redis|sqlalchemy"
-               r"|pymemcache|itsdangerous)(\..*)?"),
+               r"|pymemcache|itsdangerous|opentelemetry)(\..*)?"),
     (r"py:.*", r"(Any|Callable|Iterable|Iterator|Mapping|MutableMapping|Sequence|WSGIApplication|WSGIEnvironment"
-               r"|StartResponse|datetime|timedelta|Decimal|UUID|Path|Self|T|TypeVar|Protocol)"),
+               r"|StartResponse|datetime|timedelta|Decimal|UUID|Path|Self|T|TypeVar|Protocol|MeterProvider)"),
 ]
 
 html_theme = "furo"

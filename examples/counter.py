@@ -85,8 +85,8 @@ ROUTES: dict[str, Callable[[Request], Response]] = {
 }
 
 
-def make_app(settings: Mapping[str, Any]) -> WSGIApplication:
-    """The counter app inside SessionMiddleware."""
+def make_app(settings: Mapping[str, Any], **options: Any) -> WSGIApplication:
+    """The counter app inside SessionMiddleware (``options``: its keyword arguments, e.g. ``hooks``)."""
 
     @Request.application  # an HTTPException raised inside becomes the response
     def counter_app(request: Request) -> Response:
@@ -95,7 +95,7 @@ def make_app(settings: Mapping[str, Any]) -> WSGIApplication:
             raise NotFound()
         return view(request)
 
-    return SessionMiddleware(counter_app, settings)
+    return SessionMiddleware(counter_app, settings, **options)
 
 
 app = make_app(example_settings())

@@ -1,5 +1,6 @@
 """Django-grade sessions for any WSGI application."""
 
+from ._version import __version__
 from .errors import (
     ConfigurationError,
     CookieTooLargeError,
@@ -26,6 +27,6 @@ __all__ = [
     "StoreMisconfigured",
     "UnsupportedOperation",
     "WSGISessionError",
+    "__version__",
     "get_session",
 ]
-__version__ = "0.2.0"

@@ -11,8 +11,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, TextIO
 
-from . import __version__
 from ._settings_source import SOURCE_HELP, read_settings_source
+from ._version import __version__
 from .checks import check_settings, verdict
 from .engines import build_backend
 from .errors import ConfigurationError, SettingProblem, StoreError, StoreMisconfigured, UnsupportedOperation, mask_urls

@@ -22,8 +22,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .errors import StoreMisconfigured
+
+if TYPE_CHECKING:
+    from .metrics import Metrics
 
 #: One line per kind of event per this many seconds.
 BURST_SECONDS = 10.0
@@ -80,14 +84,20 @@ class Events:
         self._store_failure = BurstLog("wsgisession", logging.ERROR, clock)
         self._misconfigured = _OnceLog()
         self._several_cookies = BurstLog("wsgisession.security", logging.WARNING, clock)
+        #: The OpenTelemetry instruments, when metrics are on (see :mod:`wsgisession.metrics`).
+        self.metrics: Metrics | None = None
 
     def bad_signature(self, what: str) -> None:
         """A cookie whose signature does not check out; ``what`` names it (never its value)."""
         self._bad_signature.emit(f"{what} with a bad signature ignored; starting an empty session")
+        if self.metrics is not None:
+            self.metrics.bad_signatures.add(1, self.metrics.engine)
 
     def undecodable(self, what: str) -> None:
         """Stored or signed data that cannot be decoded."""
         self._undecodable.emit(f"{what} could not be decoded; starting an empty session")
+        if self.metrics is not None:
+            self.metrics.undecodable.add(1, self.metrics.engine)
 
     def store_failure(self, error: Exception) -> None:
         """A store failure (the exception's message names the store and the operation).

@@ -16,15 +16,18 @@ from ._commit import commit, commit_late
 from ._context import SessionContext
 from ._deployment import SECURE_ON_HTTP, OnceWarning, ProcessCheck
 from ._headers import add_session_headers
+from ._observed import observe
 from .checks import CheckResult, check_backend
 from .engines import build_backend, build_serializer
 from .errors import MiddlewareMissingError, StoreError, StoreMisconfigured
 from .events import EventCounts, Events
+from .hooks import Hooks
 from .session import Session
 from .settings import Settings
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+    from opentelemetry.metrics import MeterProvider
 
 #: Where the session object sits in the WSGI environ.
 ENVIRON_KEY = "wsgisession.session"
@@ -47,6 +50,10 @@ class SessionMiddleware:
     and verifies the configuration.
     Thread-safe: each request gets its own :class:`~wsgisession.session.Session`.
 
+    ``hooks`` (:class:`~.hooks.Hooks`): the application's functions called when a session is created,
+    rotated, logged out, revoked or found expired. ``meter_provider``: where the OpenTelemetry
+    metrics go (default: the global one, if an SDK configured it; see ``wsgisession.metrics``).
+
     :raises ConfigurationError: when ``settings`` are invalid (all problems listed).
     """
 
@@ -54,13 +61,16 @@ class SessionMiddleware:
     session_class: type[Session] = Session
 
     def __init__(self, app: WSGIApplication, settings: Mapping[str, Any] | None = None, *,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, hooks: Hooks | None = None,
+                 meter_provider: MeterProvider | None = None) -> None:
         self.app = app
         self.settings = Settings.from_mapping(settings)
         self.backend = build_backend(self.settings)
         self.events = Events()
         self._save_every_request = self.settings.save_every_request
-        self._context = SessionContext(self.settings, self.backend, build_serializer(self.settings), clock,
+        # With metrics or hooks: a back end that reports to them (docs/metrics.md); else self.backend itself.
+        observed = observe(self.backend, self.settings.engine, self.events, hooks, meter_provider)
+        self._context = SessionContext(self.settings, observed, build_serializer(self.settings), clock,
                                        self.events)
         #: SESSION_COOKIE_SECURE = "auto": the context for plain HTTP and the one for HTTPS.
         self._scheme_contexts = _scheme_contexts(self._context) if self.settings.cookie_secure == "auto" else None
@@ -93,7 +103,7 @@ class SessionMiddleware:
 
         For "log out everywhere" from outside a request (an admin tool, a password reset).
         """
-        return self.backend.delete_user_sessions(str(user_id), except_key)
+        return self._context.backend.delete_user_sessions(str(user_id), except_key)
 
     def check(self) -> list[CheckResult]:
         """Connect to the store and verify what the settings need; one :class:`~.checks.CheckResult` per check.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -48,7 +49,7 @@ class WsgisessionSystem(System):
         return {**common, **per_engine[engine]}
 
     def build(self, engine: str, env: Env) -> Built:
-        middleware = SessionMiddleware(wsgi_app(get_session), self.settings(engine, env))
+        middleware = SessionMiddleware(wsgi_app(get_session), self.settings(engine, env), **_features())
         self._built.append(middleware)
         built = Built(middleware)
         store = getattr(middleware.backend, "store", None)
@@ -73,6 +74,28 @@ class WsgisessionSystem(System):
             client = getattr(store, "client", None)
             if client is not None:
                 client.close()
+
+
+def _features() -> dict[str, Any]:
+    """``WSGISESSION_BENCH_FEATURES=metrics,hooks``: the cost of each when on (docs/metrics.md quotes it).
+
+    ``metrics``: an OpenTelemetry SDK meter provider, read in memory; ``hooks``: a no-op hook on every event.
+    """
+    wanted = os.environ.get("WSGISESSION_BENCH_FEATURES", "").split(",")
+    features: dict[str, Any] = {}
+    if "metrics" in wanted:
+        from opentelemetry.sdk.metrics import MeterProvider
+        from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+
+        features["meter_provider"] = MeterProvider(metric_readers=[InMemoryMetricReader()])
+    if "hooks" in wanted:
+        from wsgisession.hooks import EVENT_NAMES, Hooks
+
+        hooks = Hooks()
+        for name in EVENT_NAMES:
+            hooks.on(name, lambda event: None)
+        features["hooks"] = hooks
+    return features
 
 
 def _records(store: Any) -> Callable[[], Mapping[Any, object]] | None:
