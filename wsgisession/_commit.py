@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from . import _changes, _lifecycle, cookies
+from . import _changes, _lifecycle, _limits, cookies
 from ._headers import varies_on_cookie
 from ._pending import Pending
 from .errors import StoreError
@@ -116,6 +116,8 @@ def _write(session: Session, now: float, *, touch: bool) -> Header | None:
     context = session._ctx
     if pending.expires_at <= now:  # set_expiry(-n), a past deadline, SESSION_COOKIE_AGE = 0: Django's "expired"
         return _end_expired(session, pending)
+    if not touch:
+        check_max_size(pending, context.settings.max_size)
     try:
         value = context.backend.touch(pending) if touch else context.backend.save(pending)
     except StoreError as exc:
@@ -201,6 +203,11 @@ def pending_for(session: Session, now: float) -> Pending:
     return Pending(key, is_new, changed, deleted, expiry, session._created_at, expires_at, cookie_max_age, loaded,
                    session._version, session._retired_key, lock_token, session._user_id, session._user_changed,
                    reusable_cookie, all_data)
+
+
+def check_max_size(pending: Pending, limit: int | None) -> None:
+    """SESSION_MAX_SIZE: SessionTooLargeError if ``pending`` would leave the session over ``limit`` bytes."""
+    _limits.check_size(limit, pending.loaded, pending.changed, pending.deleted, pending.is_new)
 
 
 def due_for_touch(session: Session, now: float) -> bool:

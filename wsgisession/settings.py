@@ -112,6 +112,10 @@ class Settings:
     #: SESSION_STORE_FAILURE: `"raise"`: a store failure answers 503; `"anonymous"`: the request runs with
     #: an empty, unsaved session and no cookie change.
     store_failure: str = "raise"
+    #: SESSION_MAX_SIZE: bytes of data a session may hold (the UTF-8 size of its keys and serialized values,
+    #: whatever the engine): a save past it raises `SessionTooLargeError` (a `SessionDataError` naming the
+    #: largest keys) and writes nothing; `None`: no limit (1 MiB by default; signed cookies stop at 64 KiB anyway).
+    max_size: int | None = 1024 * 1024
     #: SESSION_MIGRATE_FROM: the settings of the engine being left (a dict of the same keys; its SECRET_KEY
     #: defaults to this one's): a cookie the new store does not know is looked up there, and a session found
     #: is moved to the new store under a new key. Its SESSION_ENGINE may also be
@@ -172,6 +176,7 @@ _TABLE: dict[str, tuple[str | None, Callable[[Any], Any]]] = {
     "SESSION_LOCK_TIMEOUT": ("lock_timeout", parse.positive_seconds),
     "SESSION_ABSOLUTE_AGE": ("absolute_age", parse.optional(parse.positive_int)),
     "SESSION_STORE_FAILURE": ("store_failure", parse.one_of("raise", "anonymous")),
+    "SESSION_MAX_SIZE": ("max_size", parse.optional(parse.positive_bytes)),
     "SESSION_MIGRATE_FROM": ("migrate_from", parse.optional(parse.settings_dict)),
     #: SESSION_REDIS_HOST: the seed-era spelling (django-redis-sessions), with _PORT, _DB and _PASSWORD;
     #: turned into SESSION_REDIS_URL; not together with it.
