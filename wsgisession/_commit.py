@@ -190,6 +190,8 @@ def pending_for(session: Session, now: float) -> Pending:
     browser_close = _lifecycle.expire_at_browser_close(expiry, settings.expire_at_browser_close)
     cookie_max_age = None if browser_close else _lifecycle.expiry_age(expiry, now, settings.cookie_age, deadline)
     expires_at = _lifecycle.expires_at(expiry, now, settings.cookie_age, deadline)
+    if settings.new_ttl is not None and created_here(session, is_new):  # SESSION_NEW_TTL
+        expires_at = _lifecycle.first_expiry(expires_at, now, settings.new_ttl)
     loaded = None if is_new else session._snapshot
     lock = session._lock
     lock_token = lock[1] if lock is not None and not is_new and lock[0] == key else None
@@ -212,7 +214,26 @@ def check_max_size(pending: Pending, limit: int | None) -> None:
 
 def due_for_touch(session: Session, now: float) -> bool:
     """True when an unchanged, stored session's idle expiry is due for renewal."""
-    if session._key is None or session._key_is_new or isinstance(session._expiry, datetime):
+    if session._key is None or session._key_is_new:
+        return False
+    if session._ctx.settings.new_ttl is not None and came_back(session):
+        return True
+    if isinstance(session._expiry, datetime):
         return False
     renewed = _lifecycle.expires_at(session._expiry, now, session._ctx.settings.cookie_age, session._deadline())
     return renewed - session._expires_at >= session._ctx.settings.touch_interval
+
+
+def created_here(session: Session, is_new: bool) -> bool:
+    """The session began in this request: a new key that replaces none, or no cookie came with the request."""
+    return (is_new and session._retired_key is None) or not session._had_cookie
+
+
+def came_back(session: Session) -> bool:
+    """SESSION_NEW_TTL: the browser returned the cookie of a session still on its short first expiry.
+
+    Its first touch (whatever SESSION_TOUCH_INTERVAL says) gives it the normal expiry.
+    """
+    return session._had_cookie and _lifecycle.awaiting_return(
+        session._expires_at, session._expiry, session._created_at, session._ctx.settings.cookie_age,
+        session._deadline())
