@@ -113,9 +113,9 @@ class Settings:
     #: an empty, unsaved session and no cookie change.
     store_failure: str = "raise"
     #: SESSION_NEW_TTL: seconds a session created by a request lives in the store until its cookie comes back
-    #: once (crawlers, health checks and bots never return); then the touch of that first return gives it the
-    #: normal idle expiry. The cookie's `Max-Age` stays the normal one. `None` (the default): off; not with
-    #: `signed_cookies` (nothing is stored to expire early).
+    #: once (crawlers, health checks and bots never return); then the touch of the first return that uses the
+    #: session gives it the normal idle expiry. The cookie's `Max-Age` stays the normal one. `None` (the
+    #: default): off; not with `signed_cookies` (nothing is stored to expire early).
     new_ttl: int | None = None
     #: SESSION_MAX_SIZE: bytes of data a session may hold (the UTF-8 size of its keys and serialized values,
     #: whatever the engine): a save past it raises `SessionTooLargeError` (a `SessionDataError` naming the
