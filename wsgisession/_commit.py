@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from . import _changes, _lifecycle, cookies
+from . import _changes, _lifecycle, _limits, cookies
 from ._headers import varies_on_cookie
 from .backends.contract import Pending
 from .errors import StoreError
@@ -116,6 +116,8 @@ def _write(session: Session, now: float, *, touch: bool) -> Header | None:
     context = session._ctx
     if pending.expires_at <= now:  # set_expiry(-n), a past deadline, SESSION_COOKIE_AGE = 0: Django's "expired"
         return _end_expired(session, pending)
+    if not touch:
+        check_max_size(pending, context.settings.max_size)
     try:
         value = context.backend.touch(pending) if touch else context.backend.save(pending)
     except StoreError as exc:
@@ -188,6 +190,8 @@ def pending_for(session: Session, now: float) -> Pending:
     browser_close = _lifecycle.expire_at_browser_close(expiry, settings.expire_at_browser_close)
     cookie_max_age = None if browser_close else _lifecycle.expiry_age(expiry, now, settings.cookie_age, deadline)
     expires_at = _lifecycle.expires_at(expiry, now, settings.cookie_age, deadline)
+    if settings.new_ttl is not None and created_here(session, is_new):  # SESSION_NEW_TTL
+        expires_at = _lifecycle.first_expiry(expires_at, now, settings.new_ttl)
     loaded = None if is_new else session._snapshot
     lock = session._lock
     lock_token = lock[1] if lock is not None and not is_new and lock[0] == key else None
@@ -203,9 +207,33 @@ def pending_for(session: Session, now: float) -> Pending:
                    reusable_cookie, all_data)
 
 
+def check_max_size(pending: Pending, limit: int | None) -> None:
+    """SESSION_MAX_SIZE: SessionTooLargeError if ``pending`` would leave the session over ``limit`` bytes."""
+    _limits.check_size(limit, pending.loaded, pending.changed, pending.deleted, pending.is_new)
+
+
 def due_for_touch(session: Session, now: float) -> bool:
     """True when an unchanged, stored session's idle expiry is due for renewal."""
-    if session._key is None or session._key_is_new or isinstance(session._expiry, datetime):
+    if session._key is None or session._key_is_new:
+        return False
+    if session._ctx.settings.new_ttl is not None and came_back(session):
+        return True
+    if isinstance(session._expiry, datetime):
         return False
     renewed = _lifecycle.expires_at(session._expiry, now, session._ctx.settings.cookie_age, session._deadline())
     return renewed - session._expires_at >= session._ctx.settings.touch_interval
+
+
+def created_here(session: Session, is_new: bool) -> bool:
+    """The session began in this request: a new key that replaces none, or no cookie came with the request."""
+    return (is_new and session._retired_key is None) or not session._had_cookie
+
+
+def came_back(session: Session) -> bool:
+    """SESSION_NEW_TTL: the browser returned the cookie of a session still on its short first expiry.
+
+    Its first touch (whatever SESSION_TOUCH_INTERVAL says) gives it the normal expiry.
+    """
+    return session._had_cookie and _lifecycle.awaiting_return(
+        session._expires_at, session._expiry, session._created_at, session._ctx.settings.cookie_age,
+        session._deadline())

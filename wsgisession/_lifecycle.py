@@ -72,6 +72,22 @@ def expires_at(expiry: Expiry, now: float, cookie_age: int, deadline: float | No
     return when if deadline is None else min(when, deadline)
 
 
+def first_expiry(expires_at: float, now: float, new_ttl: int | None) -> float:
+    """When a session created by this request dies unless its cookie comes back (``SESSION_NEW_TTL``)."""
+    return expires_at if new_ttl is None else min(expires_at, now + new_ttl)
+
+
+def awaiting_return(stored_expires_at: float, expiry: Expiry, created_at: float, cookie_age: int,
+                    deadline: float | None = None) -> bool:
+    """True while a stored session still has the short first expiry ``SESSION_NEW_TTL`` gave it.
+
+    Every later save or touch sets an expiry no earlier than the normal one counted from
+    the session's creation; only the first save of a new session sets an earlier one.
+    The second of slack absorbs a store's rounding.
+    """
+    return stored_expires_at + 1 < expires_at(expiry, created_at, cookie_age, deadline)
+
+
 def lifetime_deadline(expiry: Expiry, created_at: float, lifetime: int) -> float | None:
     """The end of a session that cannot be revoked (a signed cookie) and has no ``SESSION_ABSOLUTE_AGE``.
 

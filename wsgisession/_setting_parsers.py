@@ -59,6 +59,11 @@ def non_negative_int(value: Any) -> int:
     return int(value)
 
 
+def positive_bytes(value: Any) -> int:
+    check(isinstance(value, int) and not isinstance(value, bool) and value > 0, "a positive int (bytes) or None")
+    return int(value)
+
+
 def positive_seconds(value: Any) -> float:
     check(isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0, "a number > 0 (seconds)")
     return float(value)

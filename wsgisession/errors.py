@@ -162,6 +162,28 @@ class SessionDataError(WSGISessionError, TypeError):
         super().__init__(f"session value for key {key!r} cannot be saved: {detail}")
 
 
+class SessionTooLargeError(SessionDataError):
+    """The session's data would exceed ``SESSION_MAX_SIZE`` once saved; nothing was written.
+
+    ``size`` and ``limit`` are in bytes; ``largest`` lists the (up to three) largest keys
+    with their sizes, largest first, and ``key`` is the largest. Values are never shown.
+    """
+
+    def __init__(self, size: int, limit: int, largest: list[tuple[str, int]]) -> None:
+        self.key = largest[0][0] if largest else ""
+        self.size = size
+        self.limit = limit
+        self.largest = largest
+        keys = ", ".join(f"{_short(key)!r} ({bytes_:,} bytes)" for key, bytes_ in largest)
+        WSGISessionError.__init__(self, f"the session would hold {size:,} bytes of data, over SESSION_MAX_SIZE"
+                                        f" ({limit:,}); nothing was saved; largest keys: {keys}")
+
+
+def _short(key: str) -> str:
+    """A key as an error shows it: at most 60 characters (a key may be built from data)."""
+    return key if len(key) <= 60 else f"{key[:57]}..."
+
+
 class CookieTooLargeError(WSGISessionError, ValueError):
     """The session cookie would exceed what browsers keep, or carry more data than a signed cookie may; nothing sent."""
 

@@ -112,6 +112,15 @@ class Settings:
     #: SESSION_STORE_FAILURE: `"raise"`: a store failure answers 503; `"anonymous"`: the request runs with
     #: an empty, unsaved session and no cookie change.
     store_failure: str = "raise"
+    #: SESSION_NEW_TTL: seconds a session created by a request lives in the store until its cookie comes back
+    #: once (crawlers, health checks and bots never return); then the touch of the first return that uses the
+    #: session gives it the normal idle expiry. The cookie's `Max-Age` stays the normal one. `None` (the
+    #: default): off; not with `signed_cookies` (nothing is stored to expire early).
+    new_ttl: int | None = None
+    #: SESSION_MAX_SIZE: bytes of data a session may hold (the UTF-8 size of its keys and serialized values,
+    #: whatever the engine): a save past it raises `SessionTooLargeError` (a `SessionDataError` naming the
+    #: largest keys) and writes nothing; `None`: no limit (1 MiB by default; signed cookies stop at 64 KiB anyway).
+    max_size: int | None = 1024 * 1024
     #: SESSION_MIGRATE_FROM: the settings of the engine being left (a dict of the same keys; its SECRET_KEY
     #: defaults to this one's): a cookie the new store does not know is looked up there, and a session found
     #: is moved to the new store under a new key. Its SESSION_ENGINE may also be
@@ -172,6 +181,8 @@ _TABLE: dict[str, tuple[str | None, Callable[[Any], Any]]] = {
     "SESSION_LOCK_TIMEOUT": ("lock_timeout", parse.positive_seconds),
     "SESSION_ABSOLUTE_AGE": ("absolute_age", parse.optional(parse.positive_int)),
     "SESSION_STORE_FAILURE": ("store_failure", parse.one_of("raise", "anonymous")),
+    "SESSION_NEW_TTL": ("new_ttl", parse.optional(parse.positive_int)),
+    "SESSION_MAX_SIZE": ("max_size", parse.optional(parse.positive_bytes)),
     "SESSION_MIGRATE_FROM": ("migrate_from", parse.optional(parse.settings_dict)),
     #: SESSION_REDIS_HOST: the seed-era spelling (django-redis-sessions), with _PORT, _DB and _PASSWORD;
     #: turned into SESSION_REDIS_URL; not together with it.
@@ -317,6 +328,9 @@ def _cross_checks(settings: Settings, refused: set[str]) -> list[SettingProblem]
     if settings.locking and settings.engine == "signed_cookies":
         problems.append(SettingProblem("SESSION_LOCKING", "False with signed_cookies (a cookie cannot be locked)",
                                        "True"))
+    if settings.new_ttl is not None and settings.engine == "signed_cookies":
+        problems.append(SettingProblem("SESSION_NEW_TTL", "None with signed_cookies (the server keeps no record"
+                                       " to expire early)", repr(settings.new_ttl)))
     if settings.cookie_samesite == "None" and not settings.cookie_secure:
         problems.append(SettingProblem("SESSION_COOKIE_SAMESITE", 'SESSION_COOKIE_SECURE=True with SameSite "None"'
                                        " (browsers drop such cookies otherwise)", "'None' without Secure"))
