@@ -8,6 +8,7 @@ passwords, and the settings that choose them.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import threading
 import time
@@ -29,6 +30,8 @@ from wsgisession.stores.redis import RedisStore
 from wsgisession.stores.redis_client import ClientOptions, client_from_url
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from tests.redis_topologies import AclServer, ClusterTopology, SentinelTopology, TlsServer
 
 
@@ -181,19 +184,36 @@ def test_the_user_index_spans_cluster_nodes(redis_cluster: ClusterTopology) -> N
     client.close()
 
 
+@contextlib.contextmanager
+def slot_migrating(topology: ClusterTopology, store: RedisStore, record_id: str,
+                   settle_after: float) -> Iterator[threading.Timer]:
+    """The first step of a reshard for ``record_id``'s slot: the record stays on the source, keys
+    not there yet are on neither node. Yields a timer (not started) that ends the migration after
+    ``settle_after`` seconds; it is ended on exit in any case."""
+    slot = key_slot(store.key(record_id).encode())
+    source = topology.slot_owners()[slot]
+    target = next(port for port in topology.ports if port != source)
+    nodes = topology.servers.by_port(source), topology.servers.by_port(target)
+    nodes[1].command("CLUSTER", "SETSLOT", str(slot), "IMPORTING", topology.node_id(source))
+    nodes[0].command("CLUSTER", "SETSLOT", str(slot), "MIGRATING", topology.node_id(target))
+
+    def settle() -> None:
+        for node in nodes:
+            node.command("CLUSTER", "SETSLOT", str(slot), "STABLE")
+
+    timer = threading.Timer(settle_after, settle)
+    try:
+        yield timer
+    finally:
+        timer.cancel()
+        settle()
+
+
 def test_a_migrating_slot_fails_neither_a_save_nor_a_waiting_lock(redis_cluster_to_reshard: ClusterTopology) -> None:
     topology = redis_cluster_to_reshard
     store = open_store({"SESSION_REDIS_URL": topology.url})
     save(store, A, {"x": "1"})
-    slot = key_slot(store.key(A).encode())
-    source = topology.slot_owners()[slot]
-    target = next(port for port in topology.ports if port != source)
-    nodes = topology.servers.by_port(source), topology.servers.by_port(target)
-    # The first step of a reshard: the session stays on the source, its lock is on neither.
-    nodes[1].command("CLUSTER", "SETSLOT", str(slot), "IMPORTING", topology.node_id(source))
-    nodes[0].command("CLUSTER", "SETSLOT", str(slot), "MIGRATING", topology.node_id(target))
-    settle = threading.Timer(1.5, lambda: [node.command("CLUSTER", "SETSLOT", str(slot), "STABLE") for node in nodes])
-    try:
+    with slot_migrating(topology, store, A, settle_after=1.5) as settle:  # the session's lock is on neither node
         save(store, A, {"x": "2"})  # names the session only: the source runs it
         with pytest.raises(StoreError, match="TTL exhausted"):  # TRYAGAIN for longer than the lock waits
             store.acquire(A, 10, 0.5)
@@ -201,10 +221,6 @@ def test_a_migrating_slot_fails_neither_a_save_nor_a_waiting_lock(redis_cluster_
         token = store.acquire(A, 10, 5)  # waits the migration out
         assert token is not None
         save(store, A, {"x": "3"}, lock_token=token)
-    finally:
-        settle.cancel()
-        for node in nodes:
-            node.command("CLUSTER", "SETSLOT", str(slot), "STABLE")
     record = store.load(A)
     assert record is not None and record.data == {"x": "3"}
     store.client.close()
@@ -215,20 +231,9 @@ def test_a_migrating_slot_fails_no_logout_of_cached_db(redis_cluster_to_reshard:
     topology = redis_cluster_to_reshard
     store = open_store({"SESSION_REDIS_URL": topology.url})
     save(store, A, {"x": "1"})
-    slot = key_slot(store.key(A).encode())
-    source = topology.slot_owners()[slot]
-    target = next(port for port in topology.ports if port != source)
-    nodes = topology.servers.by_port(source), topology.servers.by_port(target)
-    nodes[1].command("CLUSTER", "SETSLOT", str(slot), "IMPORTING", topology.node_id(source))
-    nodes[0].command("CLUSTER", "SETSLOT", str(slot), "MIGRATING", topology.node_id(target))
-    settle = threading.Timer(1.0, lambda: [node.command("CLUSTER", "SETSLOT", str(slot), "STABLE") for node in nodes])
-    try:
+    with slot_migrating(topology, store, A, settle_after=1.0) as settle:
         settle.start()
         store.bury(A, 5)  # the tombstone is on neither node yet: TRYAGAIN until the slot settles
-    finally:
-        settle.cancel()
-        for node in nodes:
-            node.command("CLUSTER", "SETSLOT", str(slot), "STABLE")
     assert store.load_cached(A) is Tombstone.GONE
     store.client.close()
 
